@@ -1,0 +1,5 @@
+"""``python -m ocr`` runs the command-line tool."""
+
+from ocr.cli import main
+
+main()

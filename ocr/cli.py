@@ -1,0 +1,359 @@
+"""The ``ocr`` command: a thin typer layer over the library.
+
+Each command parses its options, calls the library, and prints: results to stdout (text,
+or JSON with ``--json``), progress and messages to stderr. Errors from the library are
+``OcrError``s; ``_handle_errors`` is the one place that turns them into a one-line message
+and the exit code the error carries (a traceback only with ``--verbose``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ocr.errors import ExitCode, InputError, OcrError
+
+app = typer.Typer(
+    help="Read printed digit strips (captchas, form fields, plates) offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"verbose": False}
+
+ModelPath = Annotated[
+    Optional[Path],
+    typer.Option("--model", "-m", help="Model file (.npz). Default: the shipped models/digits28.npz."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Length = Annotated[
+    Optional[int], typer.Option("--length", "-n", min=1, help="Number of digits expected, if known.")
+]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _handle_errors(fn):
+    """Map OcrError → one stderr line + its exit code; Ctrl-C → 130; keep tracebacks for --verbose."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OcrError as e:
+            if _state["verbose"]:
+                raise
+            _err(f"error: {e}")
+            raise typer.Exit(int(e.exit_code)) from None
+        except KeyboardInterrupt:
+            _err("interrupted")
+            raise typer.Exit(int(ExitCode.interrupted)) from None
+
+    return wrapper
+
+
+def command(*args, **kwargs):
+    """``app.command`` with the error mapping applied."""
+
+    def register(fn):
+        return app.command(*args, **kwargs)(_handle_errors(fn))
+
+    return register
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["verbose"] = verbose
+
+
+def _progress(total: int, label: str):
+    """A rich progress bar on stderr when it is a terminal; otherwise a silent no-op."""
+    from contextlib import nullcontext
+
+    if not sys.stderr.isatty():
+        return nullcontext(lambda n=1: None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+    )
+
+    class _Bar:
+        def __enter__(self):
+            progress.__enter__()
+            task = progress.add_task(label, total=total)
+            return lambda n=1: progress.advance(task, n)
+
+        def __exit__(self, *exc):
+            return progress.__exit__(*exc)
+
+    return _Bar()
+
+
+# --- read ------------------------------------------------------------------------------
+
+
+@command()
+def read(
+    images: Annotated[list[str], typer.Argument(help="Image files to read; '-' reads one image from stdin.")],
+    model: ModelPath = None,
+    length: Length = None,
+    as_json: JsonFlag = False,
+    debug: Annotated[
+        Optional[Path], typer.Option("--debug", help="Write a debug overlay PNG per image into this folder.")
+    ] = None,
+    drop_rejected: Annotated[
+        bool, typer.Option("--drop-rejected", help="Leave out glyphs that are not digits instead of printing '?'.")
+    ] = False,
+) -> None:
+    """Read the digits in each IMAGE.
+
+    One image: the digits alone on one line, so $(ocr read x.png) is the number.
+    Several: one 'file<TAB>digits' line each. --json: one JSON object per image with the
+    text, confidence, and every glyph's box, probability and alternatives.
+
+    Exit code 0 when every image gave digits, 1 when one gave nothing, 2 for bad input.
+    """
+    from ocr.reader import Reader
+
+    reader = Reader(model)
+    worst = ExitCode.ok
+    for name in images:
+        source = sys.stdin.buffer.read() if name == "-" else name
+        label = "<stdin>" if name == "-" else name
+        try:
+            trace = reader.trace(source, length=length, drop_rejected=drop_rejected, name=label)
+        except InputError as e:
+            if len(images) == 1:
+                raise
+            _err(f"error: {e}")
+            worst = max(worst, e.exit_code)
+            continue
+        reading = trace.reading
+        if not reading.text:
+            worst = max(worst, ExitCode.nothing_read)
+        if debug is not None:
+            _write_debug(debug, label, trace, reader)
+        if as_json:
+            typer.echo(json.dumps({"file": label, **reading.to_dict()}))
+        elif len(images) == 1:
+            typer.echo(reading.text)
+        else:
+            typer.echo(f"{label}\t{reading.text}")
+    raise typer.Exit(int(worst))
+
+
+def _write_debug(folder: Path, label: str, trace, reader) -> None:
+    from PIL import Image
+
+    from ocr.overlay import debug_overlay
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = "stdin" if label == "<stdin>" else Path(label).stem
+    picture = debug_overlay(trace, classes=reader.model.classes, input_size=reader.model.input_size)
+    Image.fromarray(picture).save(folder / f"{stem}.debug.png")
+
+
+# --- eval ------------------------------------------------------------------------------
+
+
+@command("eval")
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="A folder with images and labels.csv (file,text).")],
+    model: ModelPath = None,
+    length: Length = None,
+    as_json: JsonFlag = False,
+    report: Annotated[
+        Optional[Path], typer.Option("--report", help="Write a PNG: confusion heatmap and worst misreads.")
+    ] = None,
+) -> None:
+    """Score the model on a labelled FOLDER: exact-match rate, character accuracy, confusion matrix.
+
+    --json prints {"n", "exact", "char_acc", "confusion", "misreads"} with fractions in 0..1.
+    """
+    from ocr.evaluate import evaluate_folder, read_labels, write_report
+    from ocr.metrics import format_confusion
+    from ocr.reader import Reader
+
+    reader = Reader(model)
+    total = len(read_labels(folder))
+    with _progress(total, "reading") as advance:
+        result = evaluate_folder(lambda p: reader.read(p, length=length).text, folder, progress=advance)
+    s = result.score
+    misreads = [
+        {"file": result.files[i], "truth": t, "read": r, **({"error": result.errors[i]} if result.errors[i] else {})}
+        for i, t, r in s.misreads
+    ]
+    if as_json:
+        typer.echo(json.dumps({**s.to_dict(), "misreads": misreads}))
+    else:
+        typer.echo(f"images      {s.n}")
+        typer.echo(f"exact       {s.exact:.2%}")
+        typer.echo(f"char acc    {s.char_acc:.2%}")
+        typer.echo("confusion (rows: truth, columns: read; ? refused, - missed)")
+        typer.echo(format_confusion(s.confusion))
+        for m in misreads[:10]:
+            typer.echo(f"misread     {m['file']}: {m['truth']} → {m['read'] or '(empty)'}")
+    if report is not None:
+        write_report(result, folder, report, title=str(folder))
+        _err(f"report written to {report}")
+
+
+# --- synth -----------------------------------------------------------------------------
+
+
+def _parse_length(text: str) -> tuple[int, int]:
+    try:
+        lo, _, hi = text.partition("-")
+        low, high = int(lo), int(hi or lo)
+    except ValueError:
+        raise typer.BadParameter(f"expected N or MIN-MAX, got {text!r}") from None
+    if not 1 <= low <= high <= 40:
+        raise typer.BadParameter(f"lengths must satisfy 1 <= MIN <= MAX <= 40, got {text!r}")
+    return low, high
+
+
+def _fonts(fonts_dir: Optional[Path], system: bool, held_out: bool = True):
+    from synth import fonts as font_lib
+
+    found = font_lib.discover(system=system, dirs=[fonts_dir] if fonts_dir else ())
+    if not found:
+        raise InputError("no usable fonts found")
+    return found
+
+
+@command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write PNGs, labels.csv and boxes.jsonl.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of strips.")] = 100,
+    style: Annotated[
+        str, typer.Option(help="plain, noisy, captcha, plate, field, classic, or mixed.")
+    ] = "mixed",
+    length: Annotated[str, typer.Option(help="Digits per strip: N or MIN-MAX.")] = "4-8",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same images.")] = 0,
+    height: Annotated[Optional[int], typer.Option(min=8, max=400, help="Digit height in pixels.")] = None,
+    fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also use the fonts in this folder.")] = None,
+    system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also use the system's fonts.")] = False,
+    held_out_only: Annotated[
+        bool, typer.Option("--held-out", help="Only the font families held out of the shipped model's training.")
+    ] = False,
+    preview: Annotated[Optional[Path], typer.Option(help="Also write a contact sheet PNG of the first strips.")] = None,
+) -> None:
+    """Render labelled digit strips: OUT/000000.png ..., labels.csv (file,text), boxes.jsonl."""
+    from synth import dataset, styles
+    from synth import fonts as font_lib
+
+    if style != "mixed" and style not in styles.STYLES:
+        raise typer.BadParameter(f"unknown style {style!r}; choose from {', '.join(styles.STYLES)}, mixed")
+    lengths = _parse_length(length)
+    found = _fonts(fonts, system_fonts)
+    if held_out_only:
+        found = font_lib.split_held_out(found)[1]
+    with _progress(n, "rendering") as advance:
+        dataset.write_dataset(out, n=n, style=style, seed=seed, fonts=found, length=lengths,
+                              height=height, progress=advance)
+    if preview is not None:
+        from PIL import Image
+
+        samples = list(dataset.iter_samples(min(n, 24), style=style, seed=seed, fonts=found,
+                                            length=lengths, height=height))
+        sheet = dataset.contact_sheet([s.image for s in samples], labels=[s.text for s in samples])
+        Image.fromarray(sheet).save(preview)
+    _err(f"wrote {n} strips to {out}")
+
+
+@command("fonts")
+def list_fonts(
+    fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also list the fonts in this folder.")] = None,
+    system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also list the system's fonts.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the fonts the generator can use, their family, source and file."""
+    from synth import fonts as font_lib
+
+    found = _fonts(fonts, system_fonts)
+    held = set(font_lib.HELD_OUT_FAMILIES)
+    if as_json:
+        for f in found:
+            typer.echo(json.dumps({"name": f.name, "family": f.family, "source": f.source,
+                                   "path": f.path, "held_out": f.family in held}))
+        return
+    for f in found:
+        where = f.path if f.path else f"cv2 Hershey face {f.hershey}"
+        mark = " (held out)" if f.family in held else ""
+        typer.echo(f"{f.family:<20} {f.name:<34} {f.source:<10} {where}{mark}")
+    _err(f"{len(found)} fonts, {len({f.family for f in found})} families")
+
+
+# --- train -----------------------------------------------------------------------------
+
+
+@command()
+def train(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model (.npz).")],
+    size: Annotated[int, typer.Option(help="Glyph size: 28 (MNIST style) or 8 (scikit-learn digits style).")] = 28,
+    seed: Annotated[int, typer.Option(help="Seed for data and weights: the same seed gives the same model.")] = 0,
+    strips: Annotated[int, typer.Option(min=0, help="Synthetic strips to cut into glyphs.")] = 6000,
+    singles: Annotated[int, typer.Option(min=0, help="Heavily augmented single glyphs.")] = 12000,
+    rejects: Annotated[int, typer.Option(min=0, help="'Not a digit' samples (letters, fragments, pairs, noise).")] = 6000,
+    hidden: Annotated[str, typer.Option(help="Hidden layer widths, e.g. 256,128 or 32.")] = "256,128",
+    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    lr: Annotated[float, typer.Option(min=0.0)] = 2e-3,
+    batch_size: Annotated[int, typer.Option(min=1)] = 128,
+    fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also train on the fonts in this folder.")] = None,
+    system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also train on the system's fonts.")] = False,
+    include_held_out: Annotated[
+        bool, typer.Option("--include-held-out", help="Train on the held-out font families too.")
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=0, help="Processes for data generation (0 = all cores).")] = 0,
+    plot: Annotated[Optional[Path], typer.Option(help="Write learning curves to this PNG.")] = None,
+) -> None:
+    """Train a digit network on synthetic glyphs cut by the reader's own segmentation."""
+    from ocr.train import TrainConfig, build_model, plot_history
+
+    if size not in (8, 28):
+        raise typer.BadParameter("--size must be 28 or 8")
+    try:
+        widths = tuple(int(w) for w in hidden.split(",") if w.strip())
+    except ValueError:
+        raise typer.BadParameter(f"--hidden takes comma-separated widths, got {hidden!r}") from None
+    config = TrainConfig(hidden=widths, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
+    found = _fonts(fonts, system_fonts)
+
+    def show(stats) -> None:
+        _err(f"epoch {stats.epoch:3d}  lr {stats.lr:.2e}  loss {stats.loss:.4f}  "
+             f"train {stats.train_acc:.2%}  val loss {stats.val_loss:.4f}  val {stats.val_acc:.2%}")
+
+    model, history = build_model(
+        size=size, config=config, fonts=found, n_strips=strips, n_singles=singles,
+        n_rejects=rejects, include_held_out=include_held_out, jobs=jobs, on_epoch=show,
+        log=_err,
+    )
+    from ocr import model as model_io
+
+    model_io.save(out, model)
+    _err(f"saved {out}  (val acc {history[-1].val_acc:.2%} at epoch {len(history)})")
+    if plot is not None:
+        plot_history(history, plot)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(int(ExitCode.interrupted))

@@ -1,0 +1,243 @@
+"""The backpropagation network: a multilayer perceptron written in plain NumPy.
+
+A batch is a matrix with one sample per row: ``X`` is (n, d_in), ``weights[l]`` is
+(d_l, d_{l+1}), the output is (n, n_classes). Hidden layers use one activation
+(ReLU or sigmoid), the output layer is a softmax trained with cross-entropy, so the
+error signal at the output is simply ``proba - onehot``. ``forward`` keeps every
+layer's activation because ``backward`` needs them; ``predict_proba`` is the lean
+inference path that keeps nothing.
+
+The optimizers (SGD with momentum, Adam) update the parameter arrays in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS",
+    "DERIVATIVES",
+    "Network",
+    "SGD",
+    "Adam",
+    "OPTIMIZERS",
+    "softmax",
+    "log_loss",
+]
+
+
+# --- activations, each beside its derivative --------------------------------------------
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0, out=z)
+
+
+def relu_grad(a: np.ndarray, delta: np.ndarray) -> None:
+    """Multiply ``delta`` in place by relu'(z), written in terms of the output a = relu(z)."""
+    delta[a <= 0] = 0
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    # 1 / (1 + e^-z), computed in place; clip so exp cannot overflow in float32.
+    np.clip(z, -60, 60, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
+
+
+def sigmoid_grad(a: np.ndarray, delta: np.ndarray) -> None:
+    """sigmoid'(z) = a (1 - a)."""
+    delta *= a
+    delta *= 1 - a
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in place; subtracting the row max keeps exp from overflowing."""
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "softmax": softmax}
+DERIVATIVES = {"relu": relu_grad, "sigmoid": sigmoid_grad}
+
+
+def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of integer labels ``y`` (n,) under ``proba`` (n, k); clipped at 1e-12."""
+    picked = proba[np.arange(len(y)), y]
+    return float(-np.log(np.clip(picked, 1e-12, 1.0)).mean())
+
+
+# --- the network ---------------------------------------------------------------------------
+
+
+class Network:
+    """A fully connected network: ``sizes[0]`` inputs, hidden layers, ``sizes[-1]`` classes.
+
+    Args:
+        sizes: layer widths, e.g. ``[784, 128, 11]``.
+        activation: "relu" or "sigmoid" for the hidden layers.
+        rng: source of the initial weights (He init for ReLU, Xavier/Glorot for sigmoid).
+        dtype: float32 for training and reading; float64 for gradient checks.
+
+    >>> net = Network([4, 3, 2], rng=np.random.default_rng(0))
+    >>> net.predict_proba(np.zeros((1, 4), np.float32)).shape
+    (1, 2)
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        *,
+        activation: str = "relu",
+        rng: np.random.Generator | None = None,
+        dtype: type = np.float32,
+    ) -> None:
+        if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
+            raise ValueError(f"sizes must list at least two positive widths, got {list(sizes)}")
+        if activation not in DERIVATIVES:
+            raise ValueError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
+        self.sizes = [int(s) for s in sizes]
+        self.activation = activation
+        self.dtype = np.dtype(dtype)
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            # He et al. (2015) for ReLU, Glorot & Bengio (2010) for sigmoid.
+            if activation == "relu":
+                scale = np.sqrt(2.0 / fan_in)
+                w = rng.standard_normal((fan_in, fan_out)) * scale
+            else:
+                bound = np.sqrt(6.0 / (fan_in + fan_out))
+                w = rng.uniform(-bound, bound, (fan_in, fan_out))
+            self.weights.append(w.astype(self.dtype))
+            self.biases.append(np.zeros(fan_out, dtype=self.dtype))
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.weights)
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """Weights then biases, the order in which gradients are returned."""
+        return [*self.weights, *self.biases]
+
+    def forward(self, X: np.ndarray) -> list[np.ndarray]:
+        """All layer activations for a batch: ``[X, a_1, ..., proba]``, each (n, d_l)."""
+        hidden = ACTIVATIONS[self.activation]
+        activations = [X]
+        a = X
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = a @ w  # (n, d_l) @ (d_l, d_l+1) -> (n, d_l+1)
+            z += b
+            a = softmax(z) if layer == self.n_layers - 1 else hidden(z)
+            activations.append(a)
+        return activations
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, n_classes) for a batch (n, d_in); keeps no training cache."""
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(f"expected a batch of shape (n, {self.sizes[0]}), got {X.shape}")
+        return self.forward(X)[-1]
+
+    def loss(self, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> float:
+        """Mean cross-entropy plus ``l2 / 2 * sum(w**2)`` over the weight matrices."""
+        value = log_loss(self.forward(np.asarray(X, dtype=self.dtype))[-1], y)
+        if l2:
+            value += 0.5 * l2 * sum(float((w * w).sum()) for w in self.weights)
+        return value
+
+    def backward(
+        self, activations: list[np.ndarray], y: np.ndarray, *, l2: float = 0.0
+    ) -> list[np.ndarray]:
+        """Gradients of the mean loss w.r.t. ``params`` from a ``forward`` cache.
+
+        Backpropagation, layer by layer from the output: with softmax and cross-entropy
+        the output error is ``delta = (proba - onehot) / n``; each layer's weight gradient
+        is ``a_prev.T @ delta`` and the error passes back as ``delta @ W.T`` times the
+        derivative of the activation.
+        """
+        n = len(y)
+        delta = activations[-1].copy()
+        delta[np.arange(n), y] -= 1
+        delta /= n
+        weight_grads: list[np.ndarray] = [None] * self.n_layers  # type: ignore[list-item]
+        bias_grads: list[np.ndarray] = [None] * self.n_layers  # type: ignore[list-item]
+        derivative = DERIVATIVES[self.activation]
+        for layer in range(self.n_layers - 1, -1, -1):
+            a_prev = activations[layer]
+            weight_grads[layer] = a_prev.T @ delta  # (d_l, n) @ (n, d_l+1)
+            if l2:
+                weight_grads[layer] += l2 * self.weights[layer]
+            bias_grads[layer] = delta.sum(axis=0)
+            if layer > 0:
+                delta = delta @ self.weights[layer].T  # (n, d_l+1) @ (d_l+1, d_l)
+                derivative(a_prev, delta)
+        return [*weight_grads, *bias_grads]
+
+    def gradients(
+        self, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0
+    ) -> tuple[float, list[np.ndarray]]:
+        """(loss, gradients in ``params`` order) for one batch."""
+        activations = self.forward(np.asarray(X, dtype=self.dtype))
+        value = log_loss(activations[-1], y)
+        if l2:
+            value += 0.5 * l2 * sum(float((w * w).sum()) for w in self.weights)
+        return value, self.backward(activations, y, l2=l2)
+
+
+# --- optimizers ----------------------------------------------------------------------------
+
+
+class SGD:
+    """Mini-batch gradient descent with (classical) momentum: v = m v - lr g; p += v."""
+
+    def __init__(self, params: list[np.ndarray], *, momentum: float = 0.9) -> None:
+        self.params = params
+        self.momentum = momentum
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        for p, g, v in zip(self.params, grads, self.velocities):
+            v *= self.momentum
+            v -= lr * g
+            p += v
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015): per-parameter steps from running moments of the gradient."""
+
+    def __init__(
+        self,
+        params: list[np.ndarray],
+        *,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ) -> None:
+        self.params = params
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        self.t += 1
+        # Fold the bias corrections of both moments into the step size.
+        step = lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * (g * g)
+            p -= (step * m / (np.sqrt(v) + self.eps)).astype(p.dtype, copy=False)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}

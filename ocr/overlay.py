@@ -1,0 +1,65 @@
+"""Debug overlays: what the reader saw, cut and decided, drawn on one RGB picture.
+
+Three bands, top to bottom: the image with each segment's box and its reading (green for a
+digit, red for a refused glyph, grey for a segment dropped as noise); the ink mask the
+segmenter worked on; and each glyph as the network received it, with its two best classes.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr import normalize
+from ocr.reader import Trace
+
+__all__ = ["debug_overlay"]
+
+GREEN, RED, GREY, WHITE = (40, 170, 40), (220, 40, 40), (150, 150, 150), (255, 255, 255)
+
+
+def _label(canvas: np.ndarray, text: str, org: tuple[int, int], colour, scale: float = 0.45) -> None:
+    cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
+def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 28,
+                  band_height: int = 96) -> np.ndarray:
+    """Render a ``Trace`` as a uint8 RGB (H, W, 3) picture that explains the reading."""
+    gray, ink = trace.gray, trace.ink
+    scale = band_height / max(1, gray.shape[0])
+    width = max(1, int(round(gray.shape[1] * scale)))
+    kept = {g.box: g for g in trace.reading.glyphs}
+    top = cv2.cvtColor(cv2.resize(gray, (width, band_height), interpolation=cv2.INTER_NEAREST),
+                       cv2.COLOR_GRAY2RGB)
+    top = np.vstack([np.full((22, width, 3), 255, np.uint8), top])
+    mask = cv2.cvtColor(cv2.resize(ink, (width, band_height), interpolation=cv2.INTER_NEAREST),
+                        cv2.COLOR_GRAY2RGB)
+    for box in trace.boxes:
+        x, y, w, h = (int(round(v * scale)) for v in box)
+        glyph = kept.get(tuple(box))
+        colour = GREY if glyph is None else (RED if glyph.char == "?" else GREEN)
+        cv2.rectangle(top, (x, y + 22), (x + w - 1, y + h - 1 + 22), colour, 1)
+        cv2.rectangle(mask, (x, y), (x + w - 1, y + h - 1), colour, 1)
+        if glyph is not None:
+            _label(top, f"{glyph.char} {glyph.prob:.0%}", (x, 15), colour, 0.4)
+    cell = 56
+    strip = np.full((cell + 34, max(width, cell * max(1, len(trace.boxes))), 3), 255, np.uint8)
+    reject_name = "?"
+    for k, (box, row) in enumerate(zip(trace.boxes, trace.proba)):
+        seen = normalize.glyph_batch(ink, [box], size=input_size)[0].reshape(input_size, input_size)
+        seen = (seen / seen.max() * 255 if seen.max() > 0 else seen).astype(np.uint8)
+        tile = cv2.resize(seen, (cell - 4, cell - 4), interpolation=cv2.INTER_NEAREST)
+        strip[2:cell - 2, k * cell + 2:(k + 1) * cell - 2] = tile[..., None]
+        best = np.argsort(-row)[:2]
+        for line, c in enumerate(best):
+            name = reject_name if classes[c] == "reject" else classes[c]
+            _label(strip, f"{name} {row[c]:.2f}", (k * cell + 2, cell + 12 + 14 * line), (0, 0, 0), 0.38)
+    full_width = max(top.shape[1], strip.shape[1])
+
+    def pad(band: np.ndarray) -> np.ndarray:
+        return np.pad(band, ((0, 4), (0, full_width - band.shape[1]), (0, 0)), constant_values=255)
+
+    header = np.full((20, full_width, 3), 255, np.uint8)
+    text = trace.reading.text or "(empty)"
+    _label(header, f"read: {text}  confidence {trace.reading.confidence:.3f}", (4, 15), (0, 0, 0))
+    return np.vstack([header, pad(top), pad(mask), pad(strip)])

@@ -1,0 +1,259 @@
+"""Training glyphs: what the reader will see, labelled.
+
+Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
+``segment.glyph_boxes``) so that the network trains on exactly what it reads:
+
+- strips of every style, segmented; a segment that covers one true glyph is that digit,
+  one that spans two glyphs, a fragment of one, or noise is "not a digit";
+- single digits with heavy augmentation (size, stroke, shear, rotation, elastic
+  distortion, blur, noise) so that unseen fonts are still in reach;
+- "not a digit" shapes: letters and punctuation, two digits fused into one blob, parts
+  of digits, scribbles and blobs.
+
+Each sample is an ink crop (uint8, ink 255); ``vectors`` normalizes crops to 28×28 or 8×8
+rows. Item ``i`` of each source uses its own ``default_rng([seed, source, i])``, so the set
+is the same for a seed however it is split across processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ocr import binarize, image, normalize, segment
+from synth import augment
+from synth.dataset import iter_samples
+from synth.fonts import Font, load_font
+from synth.render import render_strip
+
+__all__ = ["REJECT", "harvest", "vectors", "strip_glyphs"]
+
+REJECT = 10  # class index of "not a digit"
+Crop = np.ndarray  # uint8 (h, w) ink crop, ink 255
+LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # letters that do not pass for digits
+PUNCT = "-+.,:;/#()*=%&@!<>[]"
+_STRIPS, _SINGLES, _REJECTS = 0, 1, 2
+
+
+def _largest_box(ink: np.ndarray) -> segment.Box | None:
+    boxes = segment.glyph_boxes(ink)
+    return max(boxes, key=lambda b: b[2] * b[3]) if boxes else None
+
+
+def _crop(ink: np.ndarray, box: segment.Box) -> Crop:
+    x, y, w, h = box
+    return np.ascontiguousarray(ink[y : y + h, x : x + w])
+
+
+def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box]) -> list[tuple[Crop, int]]:
+    """Segment a labelled strip as the reader would and label each segment.
+
+    A segment whose x-extent covers ≥ 70% of exactly one true glyph (and < 25% of any other)
+    and is at least 60% of its height is that digit; a segment over two glyphs, a short
+    fragment, or one over none (noise) is ``REJECT``; anything in between is skipped.
+    """
+    ink = binarize.ink_mask(gray)
+    out = []
+    for box in segment.glyph_boxes(ink):
+        x, y, w, h = box
+        cover = []
+        for tx, ty, tw, th in true_boxes:
+            overlap = min(x + w, tx + tw) - max(x, tx)
+            cover.append(max(0, overlap) / max(1, tw))
+        cover_arr = np.array(cover)
+        full = np.flatnonzero(cover_arr >= 0.7)
+        if len(full) == 1 and (np.delete(cover_arr, full[0]) < 0.25).all():
+            j = int(full[0])
+            if h >= 0.6 * true_boxes[j][3] and w <= 1.6 * max(true_boxes[j][2], 0.25 * true_boxes[j][3]):
+                out.append((_crop(ink, box), int(text[j])))
+            elif h < 0.45 * true_boxes[j][3]:
+                out.append((_crop(ink, box), REJECT))
+        elif len(full) >= 2 or (cover_arr.max(initial=0) == 0 and w * h >= 12):
+            out.append((_crop(ink, box), REJECT))
+    return out
+
+
+def _strip_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]]:
+    seed, i, fonts = args
+    sample = next(iter_samples(1, style="mixed", seed=seed, fonts=fonts, start=i))
+    return strip_glyphs(image.load(sample.image), sample.text, sample.boxes)
+
+
+def _elastic(coverage: np.ndarray, rng: np.random.Generator, *, alpha: float, sigma: float) -> np.ndarray:
+    """Elastic distortion (Simard et al., 2003): a smooth random displacement field."""
+    h, w = coverage.shape
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(coverage, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
+def _to_gray(coverage: np.ndarray, rng: np.random.Generator, *, degrade: bool) -> np.ndarray:
+    """Coverage → a uint8 print in random ink/paper grays, maybe blurred, noisy or JPEG'd."""
+    paper = rng.uniform(170, 255)
+    ink = rng.uniform(0, paper - 110)
+    if rng.random() < 0.3:  # light on dark
+        paper, ink = 255 - paper, 255 - ink
+    gray = np.clip(paper + (ink - paper) * coverage, 0, 255).astype(np.uint8)
+    if degrade:
+        gray = np.pad(gray, 3, mode="edge")
+        nothing: tuple = ()
+        if rng.random() < 0.4:
+            gray, _ = augment.blur(gray, nothing, rng)
+        if rng.random() < 0.4:
+            gray, _ = augment.gaussian_noise(gray, nothing, rng)
+        if rng.random() < 0.3:
+            gray, _ = augment.jpeg(gray, nothing, rng)
+    return gray
+
+
+def _single_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]]:
+    seed, i, fonts = args
+    rng = np.random.default_rng([seed, _SINGLES, i])
+    digit = int(rng.integers(0, 10))
+    font = fonts[int(rng.integers(len(fonts)))]
+    size = int(rng.integers(12, 56))
+    strip = render_strip(
+        str(digit), font, size=size, rng=rng,
+        stroke=int(rng.choice([-1, 0, 0, 0, 1, 1, 2])) if size >= 20 else int(rng.choice([0, 0, 1])),
+        shear=float(rng.uniform(-0.25, 0.3)), rotate=float(rng.uniform(0, 8)), jitter=0.05,
+        margin=6,
+    )
+    coverage = strip.ink
+    if rng.random() < 0.5:
+        coverage = _elastic(coverage, rng, alpha=size * rng.uniform(0.02, 0.06), sigma=size * 0.12)
+    if rng.random() < 0.3:  # squeeze or stretch
+        h, w = coverage.shape
+        coverage = cv2.resize(coverage, (max(1, int(w * rng.uniform(0.7, 1.35))), h))
+    ink = binarize.ink_mask(_to_gray(coverage, rng, degrade=rng.random() < 0.6))
+    box = _largest_box(ink)
+    return [(_crop(ink, box), digit)] if box is not None else []
+
+
+def _draw_chars(text: str, font: Font, size: int) -> np.ndarray:
+    """Coverage float32 of ``text`` drawn with an outline font, or a Hershey face."""
+    if font.path is not None:
+        pil_font = load_font(font.path, size)
+        left, top, right, bottom = pil_font.getbbox(text)
+        canvas = Image.new("L", (right - left + 8, bottom - top + 8), 0)
+        ImageDraw.Draw(canvas).text((4 - left, 4 - top), text, font=pil_font, fill=255)
+        return np.asarray(canvas, dtype=np.float32) / 255
+    scale = size / 22.0
+    (w, h), base = cv2.getTextSize(text, font.hershey, scale, max(1, size // 12))
+    canvas = np.zeros((h + base + 8, w + 8), np.uint8)
+    cv2.putText(canvas, text, (4, h + 4), font.hershey, scale, 255, max(1, size // 12), cv2.LINE_AA)
+    return canvas.astype(np.float32) / 255
+
+
+def _reject_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]]:
+    seed, i, fonts = args
+    rng = np.random.default_rng([seed, _REJECTS, i])
+    font = fonts[int(rng.integers(len(fonts)))]
+    size = int(rng.integers(14, 52))
+    kind = rng.choice(["letter", "punct", "pair", "fragment", "blob"], p=[0.3, 0.1, 0.3, 0.15, 0.15])
+    if kind == "letter":
+        coverage = _draw_chars(str(rng.choice(list(LETTERS))), font, size)
+    elif kind == "punct":
+        coverage = _draw_chars(str(rng.choice(list(PUNCT))), font, size)
+    elif kind == "pair":
+        pair = "".join(str(d) for d in rng.integers(0, 10, 2))
+        coverage = render_strip(pair, font, size=size, spacing=-float(rng.uniform(0.04, 0.2)),
+                                rng=rng, stroke=int(rng.integers(0, 2)), margin=4).ink
+    elif kind == "fragment":
+        digit = str(int(rng.choice([0, 2, 3, 4, 5, 6, 8, 9])))
+        full = render_strip(digit, font, size=size, margin=4).ink
+        h, w = full.shape
+        part = float(rng.uniform(0.3, 0.5))
+        side = rng.integers(0, 3)
+        if side == 0:
+            coverage = full[: max(2, int(h * part)) + 4]
+        elif side == 1:
+            coverage = full[h - max(2, int(h * part)) - 4 :]
+        else:
+            coverage = full[:, : max(2, int(w * part)) + 4]
+    else:
+        coverage = _blob(rng, size)
+    ink = binarize.ink_mask(_to_gray(np.pad(coverage, 4), rng, degrade=rng.random() < 0.5))
+    box = _largest_box(ink)
+    if box is None:
+        return []
+    x, y, w, h = box
+    if kind in ("fragment", "punct") and h > 2.5 * w:
+        return []  # a thin vertical stub would teach that "1" is not a digit
+    return [(_crop(ink, box), REJECT)]
+
+
+def _blob(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A scribble, a filled ellipse, or a cluster of dots."""
+    canvas = np.zeros((size + 8, int(size * rng.uniform(0.6, 1.6)) + 8), np.uint8)
+    h, w = canvas.shape
+    kind = rng.integers(0, 3)
+    if kind == 0:
+        points = np.stack([rng.integers(2, w - 2, 5), rng.integers(2, h - 2, 5)], axis=1)
+        cv2.polylines(canvas, [points.astype(np.int32)], False, 255, max(1, size // 10))
+    elif kind == 1:
+        cv2.ellipse(canvas, (w // 2, h // 2), (max(2, w // 3), max(2, h // 4)),
+                    float(rng.uniform(0, 180)), 0, 360, 255, -1)
+    else:
+        for _ in range(int(rng.integers(3, 9))):
+            cv2.circle(canvas, (int(rng.integers(2, w - 2)), int(rng.integers(2, h - 2))),
+                       int(rng.integers(1, max(2, size // 8))), 255, -1)
+    return canvas.astype(np.float32) / 255
+
+
+def harvest(
+    fonts: Sequence[Font],
+    *,
+    n_strips: int,
+    n_singles: int,
+    n_rejects: int,
+    seed: int = 0,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Crop], np.ndarray]:
+    """Make the labelled glyph crops of all three sources.
+
+    Returns:
+        (crops, labels): ink crops uint8 (h, w), labels int64 (n,) with ``REJECT`` = 10.
+    """
+    work = [(_strip_item, (seed, i, fonts)) for i in range(n_strips)]
+    work += [(_single_item, (seed, i, fonts)) for i in range(n_singles)]
+    work += [(_reject_item, (seed, i, fonts)) for i in range(n_rejects)]
+    jobs = jobs or os.cpu_count() or 1
+    crops: list[Crop] = []
+    labels: list[int] = []
+    if jobs == 1:
+        results = (fn(args) for fn, args in work)
+        for items in results:
+            _collect(items, crops, labels, progress)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for items in pool.map(_run, work, chunksize=64):
+                _collect(items, crops, labels, progress)
+    return crops, np.asarray(labels, dtype=np.int64)
+
+
+def _run(job):
+    fn, args = job
+    return fn(args)
+
+
+def _collect(items, crops, labels, progress) -> None:
+    for crop, label in items:
+        crops.append(crop)
+        labels.append(label)
+    if progress is not None:
+        progress(1)
+
+
+def vectors(crops: Sequence[Crop], *, size: int) -> np.ndarray:
+    """Normalize crops into network rows: float32 (n, size*size) (28: 0..1, 8: 0..16)."""
+    out = np.empty((len(crops), size * size), dtype=np.float32)
+    for k, crop in enumerate(crops):
+        out[k] = normalize.glyph_batch(crop, [(0, 0, crop.shape[1], crop.shape[0])], size=size)[0]
+    return out
