@@ -3,7 +3,7 @@
 Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
 ``segment.glyph_boxes``) so that the network trains on exactly what it reads:
 
-- strips of every style, segmented; a segment that covers one true glyph is that digit,
+- strips of every style but "classic" (its font is held out; its layout is kept), segmented; a segment that covers one true glyph is that digit,
   one that spans two glyphs, a fragment of one, or noise is "not a digit";
 - single digits with heavy augmentation (size, stroke, shear, rotation, elastic
   distortion, blur, noise) so that unseen fonts are still in reach;
@@ -27,9 +27,9 @@ from PIL import Image, ImageDraw
 
 from ocr import binarize, image, normalize, segment
 from synth import augment
-from synth.dataset import iter_samples
 from synth.fonts import Font, load_font
-from synth.render import render_strip
+from synth.render import render_classic, render_strip
+from synth.styles import make_sample, pick_font
 
 __all__ = ["REJECT", "harvest", "vectors", "strip_glyphs"]
 
@@ -78,10 +78,34 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
     return out
 
 
+# The strip styles trained on. "classic" is left out because its fixed font (Roboto) is
+# held out; the classic layout is trained with the training fonts instead (`_classic_layout`).
+TRAIN_STYLES = ("plain", "noisy", "captcha", "plate", "field", "classic-layout")
+
+
+def _classic_layout(rng: np.random.Generator, fonts: Sequence[Font]) -> tuple[np.ndarray, str, tuple]:
+    """The seed captcha's layout (100×24, white on black, "0 1 2 3 4") in a training font."""
+    outline = [f for f in fonts if f.path is not None]
+    for _ in range(8):
+        font = pick_font(rng, outline)
+        text = "".join(str(d) for d in rng.integers(0, 10, 5))
+        gray, boxes = render_classic(text, font=font)
+        x, _, w, _ = boxes[-1]
+        if x + w < gray.shape[1] - 1 and all(b[2] > 1 for b in boxes):
+            return gray, text, boxes
+    return gray, text, boxes
+
+
 def _strip_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]]:
     seed, i, fonts = args
-    sample = next(iter_samples(1, style="mixed", seed=seed, fonts=fonts, start=i))
-    return strip_glyphs(image.load(sample.image), sample.text, sample.boxes)
+    rng = np.random.default_rng([seed, _STRIPS, i])
+    style = TRAIN_STYLES[int(rng.integers(len(TRAIN_STYLES)))]
+    if style == "classic-layout":
+        gray, text, boxes = _classic_layout(rng, fonts)
+    else:
+        sample = make_sample(style, rng, fonts)
+        gray, text, boxes = image.load(sample.image), sample.text, sample.boxes
+    return strip_glyphs(gray, text, boxes)
 
 
 def _elastic(coverage: np.ndarray, rng: np.random.Generator, *, alpha: float, sigma: float) -> np.ndarray:

@@ -1,0 +1,25 @@
+# Every target bootstraps its own virtualenv (.venv) from pyproject.toml.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test model bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## synthesize a few dozen strips and read them with the shipped model
+	$(BIN)/ocr demo
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+model: $(STAMP)  ## rebuild models/digits28.npz and models/digits8.npz (fixed seed)
+	$(BIN)/ocr train --size 28 --seed 0 --out models/digits28.npz --plot models/digits28-curve.png
+	$(BIN)/ocr train --size 8 --seed 0 --out models/digits8.npz --plot models/digits8-curve.png
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

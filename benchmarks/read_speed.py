@@ -1,0 +1,120 @@
+"""Reading speed: cold start of `ocr read`, strips/s in-process on one core, and Tesseract.
+
+Run by hand (not part of the tests):
+
+    .venv/bin/python benchmarks/read_speed.py [--n 2000] [--model models/digits28.npz]
+
+It synthesizes plain strips in the held-out font families, then prints one table:
+the wall time of a whole `ocr read one.png` process (median of repeated runs), strips per
+second for `Reader.read` on one core (from decoded arrays and from PNG files), and the
+same for `tesseract --psm 7` with a digit whitelist, one process per file as scripts
+usually call it, if the `tesseract` binary is installed. Accuracy is shown beside speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+# One core, one BLAS thread: set before NumPy is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def cold_start(exe: list[str], image: Path, runs: int) -> float:
+    """Median wall seconds of a whole `ocr read image` process."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([*exe, "read", str(image)], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def tesseract_read(path: Path) -> str:
+    result = subprocess.run(
+        ["tesseract", str(path), "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"],
+        capture_output=True, text=True,
+    )
+    return "".join(ch for ch in result.stdout if ch.isdigit())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="strips to read in-process")
+    parser.add_argument("--n-tesseract", type=int, default=200, help="strips for Tesseract")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "digits28.npz")
+    parser.add_argument("--runs", type=int, default=15, help="repeats of the cold start")
+    parser.add_argument("--style", default="plain")
+    args = parser.parse_args()
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    from ocr import image as image_io
+    from ocr.metrics import score
+    from ocr.reader import Reader
+    from synth import dataset
+    from synth import fonts as font_lib
+
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    folder = Path(tempfile.mkdtemp(prefix="ocr-read-speed-"))
+    dataset.write_dataset(folder, n=args.n, style=args.style, seed=11, fonts=held_out)
+    rows = dataset.read_labels(folder)
+    paths = [folder / name for name, _ in rows]
+    truths = [text for _, text in rows]
+    arrays = [image_io.load(p) for p in paths]
+    h, w = zip(*(a.shape for a in arrays))
+    print(f"{len(paths)} '{args.style}' strips in held-out fonts, median {statistics.median(w):.0f}×"
+          f"{statistics.median(h):.0f} px, in {folder}")
+
+    table: list[tuple[str, str, str, str]] = []
+    exe = [str(Path(sys.executable).with_name("ocr"))]
+    start = time.perf_counter()
+    for _ in range(args.runs):
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    bare = (time.perf_counter() - start) / args.runs
+    cold = cold_start(exe, paths[0], args.runs)
+    table.append(("cold start: `ocr read one.png`", f"{cold * 1000:.0f} ms", "aim ≤ 200 ms",
+                  f"bare python: {bare * 1000:.0f} ms"))
+
+    reader = Reader(args.model)
+    reader.read(arrays[0])  # warm-up
+    for label, sources in (("in-process, decoded arrays", arrays), ("in-process, PNG files", paths)):
+        start = time.perf_counter()
+        texts = [reader.read(s).text for s in sources]
+        seconds = time.perf_counter() - start
+        s = score(truths, texts)
+        table.append((label + ", 1 core", f"{len(sources) / seconds:,.0f} strips/s",
+                      f"{seconds / len(sources) * 1000:.3f} ms/strip", f"exact {s.exact:.2%}"))
+
+    if shutil.which("tesseract"):
+        subset = paths[: args.n_tesseract]
+        start = time.perf_counter()
+        texts = [tesseract_read(p) for p in subset]
+        seconds = time.perf_counter() - start
+        s = score(truths[: len(subset)], texts)
+        table.append(("tesseract --psm 7, digits, process/file", f"{len(subset) / seconds:,.1f} strips/s",
+                      f"{seconds / len(subset) * 1000:.1f} ms/strip", f"exact {s.exact:.2%}"))
+    else:
+        table.append(("tesseract", "not installed", "", ""))
+
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    print()
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Any image source → C-contiguous uint8 (H, W) gray, or one clear `ImageError`.
+
+This is the pipeline's edge: it accepts a file path, encoded file bytes, a NumPy array or a
+PIL image, checks sizes before decoding (a tiny file may declare billions of pixels), turns
+every decoder failure into one `ImageError` that names the source, and reduces every mode
+(bilevel, palette, 16-bit, float, alpha, CMYK …) to 8-bit gray. Stages after this trust
+their input.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from ocr.errors import ImageError
+
+__all__ = ["load"]
+
+_HINT_FORMATS = "give a PNG, JPEG, BMP, TIFF, GIF or WebP file"
+
+
+def load(
+    source: str | os.PathLike | bytes | bytearray | memoryview | np.ndarray | Image.Image,
+    *,
+    name: str | None = None,
+    max_pixels: int = 40_000_000,
+    max_bytes: int = 50 * 2**20,
+) -> np.ndarray:
+    """Load an image from a path, encoded bytes, an array or a PIL image as 8-bit gray.
+
+    Args:
+        source: a file path (str or os.PathLike); the content of an image file (bytes,
+            bytearray, memoryview); a NumPy array, 2-D (H, W) of any real dtype or 3-D
+            (H, W, 1|3|4) in RGB/RGBA order; or a ``PIL.Image.Image``.
+        name: what error messages call the source; defaults to the path, ``"<bytes>"``,
+            ``"<array>"`` or ``"<PIL image>"``.
+        max_pixels: refuse images whose width × height exceeds this, before decoding.
+        max_bytes: refuse files or byte strings longer than this.
+
+    Returns:
+        uint8 array of shape (H, W), C-contiguous, 0 = black, 255 = white. A uint8 (H, W)
+        contiguous input array is returned as is (not copied).
+
+    Raises:
+        ImageError: the source is missing, unreadable, empty, too large, not an image,
+            truncated or corrupt, or an array of unusable shape or dtype. The one-line
+            message starts with `name`.
+
+    >>> load(np.zeros((24, 100), dtype=bool)).dtype
+    dtype('uint8')
+    """
+    if isinstance(source, np.ndarray):
+        return _from_array(source, name or "<array>", max_pixels)
+    if isinstance(source, Image.Image):
+        name = name or "<PIL image>"
+        _check_pixels(source.size, name, max_pixels)
+        return _from_pil(source, name)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name = name or "<bytes>"
+        data = bytes(source)
+        if len(data) > max_bytes:
+            raise ImageError(f"{name}: {len(data)} bytes is more than the limit of {max_bytes} bytes")
+    elif isinstance(source, (str, os.PathLike)):
+        path = os.fsdecode(source)
+        name = name or path
+        data = _read_file(path, name, max_bytes)
+    else:
+        name = name or f"<{type(source).__name__}>"
+        raise ImageError(
+            f"{name}: cannot load a {type(source).__name__}; "
+            "give a file path, image file bytes, a NumPy array or a PIL image"
+        )
+    if not data:
+        raise ImageError(f"{name}: empty file (0 bytes)")
+    return _decode(data, name, max_pixels)
+
+
+def _read_file(path: str, name: str, max_bytes: int) -> bytes:
+    """Read at most `max_bytes` of a file, translating each OS failure into an ImageError."""
+    try:
+        with open(path, "rb") as f:
+            n_bytes = os.fstat(f.fileno()).st_size
+            if n_bytes > max_bytes:
+                raise ImageError(
+                    f"{name}: file is {n_bytes} bytes, more than the limit of {max_bytes} bytes"
+                )
+            return f.read(max_bytes + 1)[: max_bytes + 1]
+    except FileNotFoundError as e:
+        raise ImageError(f"{name}: no such file; check the path") from e
+    except IsADirectoryError as e:
+        raise ImageError(f"{name}: is a directory, not an image file") from e
+    except PermissionError as e:
+        raise ImageError(f"{name}: permission denied; check the file's permissions") from e
+    except OSError as e:
+        raise ImageError(f"{name}: cannot read the file ({e.strerror or e})") from e
+
+
+def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
+    """Refuse an image whose declared width × height is above `max_pixels`."""
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"{name}: image declares {width}×{height} = {width * height} pixels, "
+            f"more than the limit of {max_pixels}; shrink it or raise max_pixels"
+        )
+
+
+def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
+    """Decode encoded image bytes with Pillow, checking the declared size before the pixels."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (and above 2× its limit raises) on "decompression bombs";
+            # either way the answer here is the same refusal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                _check_pixels(im.size, name, max_pixels)
+                im.seek(0)  # animated GIF / multi-page TIFF: the first frame
+                im.load()
+                return _from_pil(im, name)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(
+            f"{name}: image declares more pixels than allowed ({e}); shrink it or raise max_pixels"
+        ) from e
+    except Image.UnidentifiedImageError as e:
+        raise ImageError(f"{name}: not a recognised image file; {_HINT_FORMATS}") from e
+    except MemoryError as e:
+        raise ImageError(f"{name}: not enough memory to decode the image") from e
+    except Exception as e:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError,
+        # ValueError, EOFError, struct.error, IndexError, zlib.error … on malformed data.
+        raise ImageError(f"{name}: truncated or corrupt image data ({type(e).__name__}: {e})") from e
+
+
+def _from_pil(im: Image.Image, name: str) -> np.ndarray:
+    """Reduce a PIL image of any mode to uint8 (H, W) gray, EXIF orientation applied."""
+    try:
+        im = ImageOps.exif_transpose(im) or im
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not cost the pixels
+        pass
+    mode = im.mode
+    if mode == "L":
+        gray = np.asarray(im)
+    elif mode == "1":
+        gray = np.asarray(im.convert("L"))
+    elif mode.startswith("I;16"):
+        gray = _scale_sixteen_bit(np.asarray(im))
+    elif mode in ("I", "F"):
+        gray = _scale_by_range(np.asarray(im))
+    elif mode in ("LA", "La", "PA", "RGBA", "RGBa") or (mode == "P" and "transparency" in im.info):
+        gray = _from_array(np.asarray(im.convert("RGBA")), name, max_pixels=None)
+    elif mode in ("RGB", "P", "CMYK", "YCbCr"):
+        gray = np.asarray(im.convert("L"))
+    else:  # LAB, HSV and other rare modes: through RGB
+        try:
+            gray = np.asarray(im.convert("RGB").convert("L"))
+        except ValueError as e:
+            raise ImageError(f"{name}: unsupported image mode {mode!r}; {_HINT_FORMATS}") from e
+    return np.ascontiguousarray(gray, dtype=np.uint8)
+
+
+def _from_array(a: np.ndarray, name: str, max_pixels: int | None) -> np.ndarray:
+    """Validate an array and reduce it to uint8 (H, W) gray; see `load` for the rules."""
+    if a.ndim not in (2, 3):
+        raise ImageError(f"{name}: expected an (H, W) or (H, W, C) array, got shape {a.shape}")
+    if a.ndim == 3 and a.shape[2] not in (1, 3, 4):
+        raise ImageError(
+            f"{name}: expected 1, 3 (RGB) or 4 (RGBA) channels, got shape {a.shape}"
+        )
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ImageError(f"{name}: empty image, shape {a.shape}")
+    if max_pixels is not None and a.shape[0] * a.shape[1] > max_pixels:
+        raise ImageError(
+            f"{name}: array has {a.shape[0] * a.shape[1]} pixels, more than the limit of {max_pixels}"
+        )
+    if a.dtype.kind not in "biuf":  # bool, signed, unsigned, float (not m = timedelta)
+        raise ImageError(f"{name}: unsupported array dtype {a.dtype}; give real numbers (uint8 ideally)")
+    if a.ndim == 2 and a.dtype == np.uint8:
+        return np.ascontiguousarray(a)  # the common case: nothing to do
+    a = _to_uint8(a, name)
+    if a.ndim == 2:
+        return np.ascontiguousarray(a)
+    if a.shape[2] == 1:
+        return np.ascontiguousarray(a[:, :, 0])
+    if a.shape[2] == 3:
+        return _rgb_to_gray(a)
+    return _composite(_rgb_to_gray(a[:, :, :3]), a[:, :, 3])
+
+
+def _to_uint8(a: np.ndarray, name: str) -> np.ndarray:
+    """Map bool / integer / float values of any range onto uint8 0..255."""
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8) * np.uint8(255)
+    if a.dtype.kind in "iu":
+        hi = int(a.max())
+        if hi > 65535:
+            a = a.astype(np.float64) * (255.0 / hi)
+        elif hi > 255:
+            a = a.astype(np.float64) / 257.0
+        else:
+            return np.clip(a, 0, 255).astype(np.uint8)
+        return np.rint(np.clip(a, 0.0, 255.0)).astype(np.uint8)
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        raise ImageError(f"{name}: array contains NaN or infinite values")
+    if a.max() <= 1.0:
+        a = a * 255.0
+    return np.rint(np.clip(a, 0.0, 255.0)).astype(np.uint8)
+
+
+def _scale_sixteen_bit(a: np.ndarray) -> np.ndarray:
+    """16-bit values 0..65535 → 8-bit 0..255 (65535 / 257 = 255 exactly)."""
+    return np.rint(a.astype(np.float32) / 257.0).astype(np.uint8)
+
+
+def _scale_by_range(a: np.ndarray) -> np.ndarray:
+    """32-bit integer or float pixels: kept if already in 0..255, else stretched min..max → 0..255."""
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = float(a.min()), float(a.max())
+    if lo >= 0.0 and hi <= 255.0:
+        return np.rint(a).astype(np.uint8)
+    span = hi - lo
+    if span == 0.0:
+        return np.zeros(a.shape, dtype=np.uint8)
+    return np.rint((a - lo) * (255.0 / span)).astype(np.uint8)
+
+
+def _rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) RGB → uint8 (H, W) luma (ITU-R 601, as Pillow's "L")."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Blend uint8 gray over a background that contrasts with its opaque pixels.
+
+    White ink on a transparent background must stay visible, so the background is black
+    when the (mostly) opaque pixels are mostly light, white otherwise.
+    """
+    opaque = alpha >= 128
+    light_ink = opaque.any() and float(gray[opaque].mean()) > 127.5
+    background = 0.0 if light_ink else 255.0
+    weight = alpha.astype(np.float32) / 255.0
+    out = gray.astype(np.float32) * weight + background * (1.0 - weight)
+    return np.ascontiguousarray(np.rint(out).astype(np.uint8))

@@ -1,0 +1,334 @@
+"""Digits → ink strip with one exact box per digit.
+
+Each digit is rendered on its own (PIL for outline fonts, ``cv2.putText`` for Hershey
+fonts), cached as a float32 coverage bitmap anchored at the baseline, optionally
+transformed (scale/baseline jitter, rotation, shear, stroke weight) and composed left to
+right with ``np.maximum``. Because every glyph is placed separately, its box is computed
+from its own coverage and never includes a neighbour's ink.
+
+Box rule (shared by every renderer here): the tight bounding rectangle of the pixels where
+the glyph's own coverage is >= ``BOX_THRESHOLD`` (0.5), i.e. the pixels that binarize as ink.
+
+>>> strip = render_strip("40172", bundled_fonts()[0], size=32)
+>>> strip.ink.shape[0] >= 32, len(strip.boxes)
+(True, 5)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from synth.fonts import Font, load_font
+
+__all__ = [
+    "Box",
+    "Strip",
+    "BOX_THRESHOLD",
+    "render_strip",
+    "render_classic",
+    "classic_font",
+    "glyph_box",
+]
+
+Box = tuple[int, int, int, int]
+BOX_THRESHOLD = 0.5
+
+CLASSIC_SIZE = (100, 24)  # (width, height) of the seed captcha
+CLASSIC_FONT_PX = 23
+CLASSIC_ORIGIN = (5, 0)
+
+_DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class Strip:
+    """A rendered digit string.
+
+    Attributes:
+        ink: float32 (H, W) coverage in [0, 1], 1 = ink.
+        boxes: One tight ``(x, y, w, h)`` per digit of `text`, left to right.
+        text: The digits drawn.
+    """
+
+    ink: np.ndarray
+    boxes: tuple[Box, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    """A glyph bitmap (float32 (h, w) coverage) with its top-left offset from the pen.
+
+    ``dx`` is measured from the pen x, ``dy`` from the baseline (negative = above it).
+    """
+
+    bitmap: np.ndarray
+    dx: float
+    dy: float
+
+
+def glyph_box(coverage: np.ndarray, *, threshold: float = BOX_THRESHOLD) -> Box | None:
+    """Tight ``(x, y, w, h)`` of the pixels of float (H, W) `coverage` >= `threshold`.
+
+    Falls back to any non-zero pixel when nothing reaches `threshold` (a hairline glyph);
+    returns None for an empty bitmap.
+    """
+    mask = coverage >= threshold
+    if not mask.any():
+        mask = coverage > 0
+        if not mask.any():
+            return None
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def _crop(bitmap: np.ndarray, dx: float, dy: float) -> _Glyph:
+    """Crop a coverage bitmap to its non-zero pixels, moving the offsets with it."""
+    rows = np.flatnonzero(bitmap.any(axis=1))
+    cols = np.flatnonzero(bitmap.any(axis=0))
+    if rows.size == 0:
+        return _Glyph(np.zeros((1, 1), np.float32), dx, dy)
+    cropped = bitmap[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return _Glyph(np.ascontiguousarray(cropped), dx + cols[0], dy + rows[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _digit_height_ratio(path: str) -> float:
+    """Height of the digits ``0``-``9`` (union of their boxes) per pixel of font size."""
+    font = load_font(path, 100)
+    left, top, right, bottom = font.getbbox(_DIGITS, anchor="ls")
+    return max(bottom - top, 1) / 100.0
+
+
+@functools.lru_cache(maxsize=None)
+def _hershey_unit_height(face: int) -> float:
+    """Ink height of the digits of Hershey `face` per unit of fontScale (measured, not metrics).
+
+    ``getTextSize`` reports the face's nominal height, which overstates the digits of some
+    faces (COMPLEX_SMALL), so the digits are drawn at scale 4 and their ink rows counted.
+    """
+    scale = 4.0
+    (width, height), baseline = cv2.getTextSize(_DIGITS, face, scale, 1)
+    canvas = np.zeros((2 * height + 2 * baseline + 20, width + 20), np.uint8)
+    cv2.putText(canvas, _DIGITS, (10, height + 10), face, scale, 255, 1, cv2.LINE_8)
+    rows = np.flatnonzero(canvas.any(axis=1))
+    return float(max(rows[-1] - rows[0], 1)) / scale
+
+
+@functools.lru_cache(maxsize=20_000)
+def _outline_glyph(path: str, size: int, char: str) -> _Glyph:
+    """Render `char` of the outline font so its digits are about `size` pixels tall."""
+    font = load_font(path, max(4, round(size / _digit_height_ratio(path))))
+    left, top, right, bottom = font.getbbox(char, anchor="ls")
+    pad = 2
+    width, height = right - left + 2 * pad, bottom - top + 2 * pad
+    image = Image.new("L", (max(width, 1), max(height, 1)), 0)
+    ImageDraw.Draw(image).text((pad - left, pad - top), char, font=font, fill=255, anchor="ls")
+    bitmap = np.asarray(image, dtype=np.float32) / 255.0
+    return _crop(bitmap, left - pad, top - pad)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _hershey_glyph(face: int, size: int, char: str) -> _Glyph:
+    """Draw `char` with Hershey `face` so its digits are about `size` pixels tall."""
+    thickness = max(1, round(size / 12))
+    scale = max(size - thickness + 1, 1) / _hershey_unit_height(face)
+    (width, height), _ = cv2.getTextSize(char, face, scale, thickness)
+    pad = 2 * thickness + 2 + size // 4  # italic faces lean past their advance box
+    canvas = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+    origin = (pad, pad + height)
+    cv2.putText(canvas, char, origin, face, scale, 255, thickness, cv2.LINE_AA)
+    bitmap = canvas.astype(np.float32) / 255.0
+    return _crop(bitmap, -pad, -origin[1])
+
+
+def _base_glyph(font: Font, size: int, char: str) -> _Glyph:
+    if font.hershey is not None:
+        return _hershey_glyph(font.hershey, size, char)
+    if font.path is None:
+        raise ValueError(f"font {font.name!r} has neither a path nor a Hershey face")
+    return _outline_glyph(font.path, size, char)
+
+
+def _warp(glyph: _Glyph, matrix: np.ndarray) -> _Glyph:
+    """Apply a 2×3 affine `matrix` (in glyph-bitmap coordinates) on an expanded canvas."""
+    h, w = glyph.bitmap.shape
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64)
+    mapped = corners @ matrix.T  # (4, 2)
+    x0, y0 = np.floor(mapped.min(axis=0)) - 1
+    x1, y1 = np.ceil(mapped.max(axis=0)) + 1
+    shifted = matrix.copy()
+    shifted[:, 2] -= (x0, y0)
+    out = cv2.warpAffine(
+        glyph.bitmap, shifted, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR, borderValue=0
+    )
+    return _crop(out, glyph.dx + x0, glyph.dy + y0)
+
+
+def _stroke(glyph: _Glyph, pixels: int) -> _Glyph:
+    """Thicken (``pixels > 0``) or thin (``< 0``) a glyph by about `pixels` pixels of weight."""
+    k = abs(pixels) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    if pixels > 0:
+        pad = k
+        padded = np.pad(glyph.bitmap, pad)
+        return _crop(cv2.dilate(padded, kernel), glyph.dx - pad, glyph.dy - pad)
+    thinned = cv2.erode(glyph.bitmap, kernel)
+    if (thinned >= BOX_THRESHOLD).sum() < 0.4 * (glyph.bitmap >= BOX_THRESHOLD).sum():
+        return glyph  # thinning would erase the glyph; keep it as drawn
+    return _crop(thinned, glyph.dx, glyph.dy)
+
+
+def _transformed(
+    glyph: _Glyph, rng: np.random.Generator, *, size: int, jitter: float, rotate: float, shear: float
+) -> _Glyph:
+    """Per-glyph random scale, rotation and baseline shift, plus a fixed italic shear."""
+    h, w = glyph.bitmap.shape
+    scale = 1.0 + (rng.uniform(-jitter, jitter) if jitter else 0.0)
+    angle = np.deg2rad(rng.uniform(-rotate, rotate)) if rotate else 0.0
+    if scale != 1.0 or angle or shear:
+        # Rotate/scale about the glyph centre, then shear about its bottom row (≈ baseline).
+        cx, cy = w / 2.0, h / 2.0
+        c, s = np.cos(angle) * scale, np.sin(angle) * scale
+        rot = np.array([[c, s, cx - c * cx - s * cy], [-s, c, cy + s * cx - c * cy], [0, 0, 1]])
+        shr = np.array([[1.0, -shear, shear * h], [0, 1, 0], [0, 0, 1]])
+        glyph = _warp(glyph, (shr @ rot)[:2])
+    if jitter:
+        shift = rng.uniform(-jitter, jitter) * size
+        glyph = _Glyph(glyph.bitmap, glyph.dx, glyph.dy + shift)
+    return glyph
+
+
+def render_strip(
+    text: str,
+    font: Font,
+    *,
+    size: int,
+    spacing: float = 0.1,
+    rng: np.random.Generator | None = None,
+    jitter: float = 0.0,
+    rotate: float = 0.0,
+    stroke: int = 0,
+    shear: float = 0.0,
+    margin: int = 4,
+    space_after: Sequence[int] = (),
+    space_width: float = 0.6,
+) -> Strip:
+    """Render the digit string `text` as a float32 ink strip with one tight box per digit.
+
+    Args:
+        text: Digits only, e.g. ``"0042"``.
+        font: The font to draw with (outline or Hershey).
+        size: Target digit height in pixels (the tallest digit of the font is about this tall).
+        spacing: Gap between neighbouring glyph boxes, as a fraction of `size` (may be negative:
+            glyphs then overlap and are composed with ``np.maximum``).
+        rng: Random generator for the per-glyph variations; required if any of them is non-zero.
+        jitter: Per-glyph scale and baseline variation, as a fraction of `size`.
+        rotate: Per-glyph rotation, uniform in ±`rotate` degrees.
+        stroke: Extra weight in pixels (dilation), or thinning if negative.
+        shear: Italic slant (x shift per pixel of height, 0.2 ≈ 11°).
+        margin: Empty pixels around the glyphs on every side.
+        space_after: Indices of digits followed by a wide gap (e.g. ``(2,)`` → ``"123 45"``).
+        space_width: Width of such a gap, as a fraction of `size`, added to `spacing`.
+
+    Returns:
+        A `Strip`: ``ink`` float32 (H, W) in [0, 1], ``boxes`` ``(x, y, w, h)`` per digit.
+
+    Raises:
+        ValueError: `text` is empty or holds a non-digit, or randomness is asked without `rng`.
+    """
+    if not text or not text.isdigit() or not text.isascii():
+        raise ValueError(f"text must be a non-empty string of digits 0-9, got {text!r}")
+    if rng is None and (jitter or rotate):
+        raise ValueError("jitter and rotate need an rng")
+    size = int(size)
+    glyphs = []
+    for char in text:
+        glyph = _base_glyph(font, size, char)
+        if jitter or rotate or shear:
+            glyph = _transformed(glyph, rng, size=size, jitter=jitter, rotate=rotate, shear=shear)
+        if stroke:
+            glyph = _stroke(glyph, stroke)
+        glyphs.append(glyph)
+
+    # Lay the glyphs out left to right: each glyph's box starts `gap` after the previous one.
+    boxes_local = [glyph_box(g.bitmap) or (0, 0, 1, 1) for g in glyphs]
+    wide = set(space_after)
+    xs, ys = [], []
+    pen = 0.0
+    for i, (glyph, (bx, _, bw, _)) in enumerate(zip(glyphs, boxes_local)):
+        left = round(pen) - bx
+        xs.append(left)
+        ys.append(round(glyph.dy))
+        gap = spacing * size + (space_width * size if i in wide else 0.0)
+        pen = left + bx + bw + gap
+    x0 = min(xs) - margin
+    y0 = min(ys) - margin
+    width = max(x + g.bitmap.shape[1] for x, g in zip(xs, glyphs)) - x0 + margin
+    height = max(y + g.bitmap.shape[0] for y, g in zip(ys, glyphs)) - y0 + margin
+
+    ink = np.zeros((height, width), np.float32)
+    boxes = []
+    for glyph, x, y, (bx, by, bw, bh) in zip(glyphs, xs, ys, boxes_local):
+        gh, gw = glyph.bitmap.shape
+        top, left = y - y0, x - x0
+        region = ink[top : top + gh, left : left + gw]
+        np.maximum(region, glyph.bitmap, out=region)
+        boxes.append((left + bx, top + by, bw, bh))
+    return Strip(ink=ink, boxes=tuple(boxes), text=text)
+
+
+def classic_font() -> Font:
+    """Roboto Regular from the font-roboto package: the seed captcha's 23 px sans."""
+    from synth.fonts import bundled_fonts
+
+    for font in bundled_fonts():
+        if font.path and Path(font.path).name == "Roboto-Regular.ttf":
+            return font
+    raise LookupError("Roboto-Regular.ttf not found: is the font-roboto package installed?")
+
+
+def render_classic(text: str, *, font: Font | None = None) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """Draw the seed captcha: 100×24 uint8 gray, white digits on black, single-spaced.
+
+    The image equals ``ImageDraw.text((5, 0), " ".join(text), font=<23 px font>, fill=255)``
+    pixel for pixel; each digit is drawn at its own (fractional) pen position from
+    ``getlength`` so that its box comes from its own coverage.
+
+    Args:
+        text: The digits, usually five (``"01234"`` → drawn as ``"0 1 2 3 4"``).
+        font: An outline font; default `classic_font()` (Roboto Regular).
+
+    Returns:
+        (image, boxes): uint8 (24, 100) image, and one ``(x, y, w, h)`` per digit.
+
+    Raises:
+        ValueError: `text` is not digits, or `font` is a Hershey font.
+    """
+    if not text or not text.isdigit() or not text.isascii():
+        raise ValueError(f"text must be a non-empty string of digits 0-9, got {text!r}")
+    font = font or classic_font()
+    if font.path is None:
+        raise ValueError("render_classic needs an outline (TTF/OTF) font")
+    pil_font = load_font(font.path, CLASSIC_FONT_PX)
+    spaced = " ".join(text)
+    width, height = CLASSIC_SIZE
+    image = np.zeros((height, width), np.uint8)
+    boxes = []
+    for k in range(0, len(spaced), 2):
+        x = CLASSIC_ORIGIN[0] + pil_font.getlength(spaced[:k])
+        layer = Image.new("L", (width, height), 0)
+        ImageDraw.Draw(layer).text((x, CLASSIC_ORIGIN[1]), spaced[k], font=pil_font, fill=255)
+        coverage = np.asarray(layer)
+        np.maximum(image, coverage, out=image)
+        box = glyph_box(coverage.astype(np.float32) / 255.0)
+        boxes.append(box if box is not None else (int(x), 0, 1, 1))
+    return image, tuple(boxes)

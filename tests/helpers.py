@@ -1,0 +1,24 @@
+"""Test helpers: strips rendered in the test, the shipped model paths."""
+
+from pathlib import Path
+
+import numpy as np
+
+from synth import fonts as font_lib
+from synth.render import render_strip
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL28 = ROOT / "models" / "digits28.npz"
+MODEL8 = ROOT / "models" / "digits8.npz"
+
+
+def held_out_font(family: str = "Roboto", name_part: str = "Regular") -> font_lib.Font:
+    candidates = [f for f in font_lib.bundled_fonts() if f.family == family]
+    return next((f for f in candidates if name_part in f.name), candidates[0])
+
+
+def print_strip(text: str, *, family: str = "Roboto", size: int = 28, dark_on_light: bool = True) -> np.ndarray:
+    """A clean uint8 strip of `text` in a held-out font, with a white margin."""
+    ink = render_strip(text, held_out_font(family), size=size, spacing=0.15, margin=8).ink
+    gray = (255 * (1 - ink)).astype(np.uint8)
+    return gray if dark_on_light else 255 - gray

@@ -1,0 +1,130 @@
+"""Tests for ocr.binarize: polarity, ink = 255 on 0 whatever the input, blank images, noise."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis.extra import numpy as hnp
+from matplotlib import font_manager
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr import binarize, image, segment
+
+FONT = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 24)
+
+
+def render(text: str = "401729", *, ink: int = 0, paper: int = 255, size=(150, 32)) -> np.ndarray:
+    """uint8 (H, W) strip of `text` in DejaVu Sans 24 px, `ink` on `paper`."""
+    im = Image.new("L", size, paper)
+    ImageDraw.Draw(im).text((8, 2), text, fill=ink, font=FONT)
+    return np.asarray(im)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def test_ink_mask_is_binary_uint8_with_ink_on_the_dark_pixels():
+    gray = render()
+    ink = binarize.ink_mask(gray)
+    assert ink.dtype == np.uint8 and ink.shape == gray.shape
+    assert set(np.unique(ink).tolist()) == {0, 255}
+    assert gray[ink == 255].max() < gray[ink == 0].min()  # one global threshold
+    assert 0.05 < (ink > 0).mean() < 0.4  # the ink is the minority
+
+
+@pytest.mark.parametrize("method", ["otsu", "adaptive"])
+def test_both_polarities_give_the_same_mask(method):
+    dark_on_light = binarize.ink_mask(render(), method=method)
+    light_on_dark = binarize.ink_mask(render(ink=255, paper=0), method=method)
+    assert np.count_nonzero(dark_on_light != light_on_dark) <= 0.01 * (dark_on_light > 0).sum()
+
+
+@pytest.mark.parametrize(("ink", "paper", "expected"), [(0, 255, True), (255, 0, False), (90, 160, True), (200, 60, False)])
+def test_is_dark_on_light(ink, paper, expected):
+    assert binarize.is_dark_on_light(render(ink=ink, paper=paper)) is expected
+
+
+def test_polarity_survives_a_glyph_touching_the_border():
+    gray = render("8", paper=255, size=(14, 20))  # the glyph fills most of the image
+    assert binarize.is_dark_on_light(gray)
+    assert binarize.is_dark_on_light(render(ink=0, paper=255)[4:28, 8:30])
+
+
+@pytest.mark.parametrize(
+    "gray",
+    [
+        np.full((32, 150), 255, np.uint8),
+        np.zeros((32, 150), np.uint8),
+        np.random.default_rng(1).integers(120, 136, (32, 150)).astype(np.uint8),  # p99 - p1 < 24
+        np.clip(np.random.default_rng(2).normal(128, 10, (32, 150)), 0, 255).astype(np.uint8),
+        np.tile(np.linspace(100, 120, 150), (32, 1)).astype(np.uint8),  # a faint gradient
+    ],
+    ids=["white", "black", "low-contrast", "flat-noise", "gradient"],
+)
+@pytest.mark.parametrize("method", ["otsu", "adaptive"])
+def test_blank_images_give_an_empty_mask(gray, method):
+    assert not binarize.ink_mask(gray, method=method).any()
+
+
+def test_low_contrast_but_clean_text_is_kept():
+    ink = binarize.ink_mask(render(ink=110, paper=150))
+    assert len(segment.glyph_boxes(ink)) == 6
+
+
+@pytest.mark.parametrize("sigma", [5, 10, 20, 30])
+def test_gaussian_noise_keeps_every_glyph(sigma, rng):
+    clean = binarize.ink_mask(render(ink=60, paper=200))
+    noisy = np.clip(render(ink=60, paper=200) + rng.normal(0, sigma, (32, 150)), 0, 255).astype(np.uint8)
+    ink = binarize.ink_mask(noisy)
+    assert len(segment.glyph_boxes(ink)) == 6
+    overlap = np.count_nonzero(ink & clean) / np.count_nonzero(ink | clean)
+    assert overlap > 0.75
+
+
+def test_noise_level_estimates_sigma(rng):
+    flat = np.full((64, 128), 128.0)
+    for sigma in (5, 10, 20):
+        noisy = np.clip(flat + rng.normal(0, sigma, flat.shape), 0, 255).astype(np.uint8)
+        assert binarize.noise_level(noisy) == pytest.approx(sigma, rel=0.1)
+    assert binarize.noise_level(np.full((2, 50), 9, np.uint8)) == 0.0
+
+
+def test_jpeg_artefacts_keep_every_glyph():
+    _, data = cv2.imencode(".jpg", render(), [cv2.IMWRITE_JPEG_QUALITY, 15])
+    assert len(segment.glyph_boxes(binarize.ink_mask(image.load(data.tobytes())))) == 6
+
+
+def test_coloured_captcha_background(rng):
+    h, w = 32, 150
+    red, green = np.meshgrid(np.linspace(150, 255, w), np.linspace(180, 230, h))
+    background = np.stack([red, green, np.full((h, w), 200.0)], axis=2)  # (h, w, 3) gradient
+    glyphs = render() < 128
+    rgb = background.copy()
+    rgb[glyphs] = (40, 20, 120)  # dark blue digits
+    rgb = np.clip(rgb + rng.normal(0, 6, rgb.shape), 0, 255).astype(np.uint8)
+    ink = binarize.ink_mask(image.load(rgb))
+    assert len(segment.glyph_boxes(ink)) == 6
+
+
+def test_adaptive_handles_uneven_lighting():
+    shade = np.tile(np.linspace(0.35, 1.0, 150), (32, 1))
+    gray = (render(ink=40, paper=230) * shade).astype(np.uint8)  # dark left, bright right
+    assert len(segment.glyph_boxes(binarize.ink_mask(gray, method="adaptive"))) == 6
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method"):
+        binarize.ink_mask(render(), method="sauvola")
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=40)))
+def test_any_gray_image_gives_a_binary_mask(gray):
+    for method in ("otsu", "adaptive"):
+        ink = binarize.ink_mask(gray, method=method)
+        assert ink.shape == gray.shape and ink.dtype == np.uint8
+        assert np.isin(ink, (0, 255)).all()

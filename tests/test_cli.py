@@ -1,0 +1,149 @@
+"""The ocr command through typer's CliRunner: output formats, exit codes, one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ocr.cli import app
+from ocr.errors import ExitCode
+from tests.helpers import MODEL8, print_strip
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def strips(tmp_path):
+    paths = {}
+    for text in ["4017", "2958"]:
+        path = tmp_path / f"s{text}.png"
+        Image.fromarray(print_strip(text)).save(path)
+        paths[text] = path
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((30, 90), 255, np.uint8)).save(blank)
+    paths["blank"] = blank
+    return paths
+
+
+def test_read_one_image_prints_only_the_digits(strips):
+    result = runner.invoke(app, ["read", str(strips["4017"])])
+    assert result.exit_code == ExitCode.ok
+    assert result.stdout == "4017\n"
+
+
+def test_read_several_prints_file_tab_text(strips):
+    result = runner.invoke(app, ["read", str(strips["4017"]), str(strips["2958"])])
+    assert result.exit_code == ExitCode.ok
+    assert result.stdout.splitlines() == [f"{strips['4017']}\t4017", f"{strips['2958']}\t2958"]
+
+
+def test_read_json_mirrors_the_reading(strips):
+    result = runner.invoke(app, ["read", "--json", str(strips["2958"])])
+    data = json.loads(result.stdout)
+    assert data["text"] == "2958" and 0 < data["confidence"] <= 1
+    assert [g["char"] for g in data["glyphs"]] == list("2958")
+    assert len(data["glyphs"][0]["box"]) == 4 and data["glyphs"][0]["alternatives"]
+
+
+def test_read_from_stdin(strips):
+    result = runner.invoke(app, ["read", "-"], input=strips["4017"].read_bytes())
+    assert result.exit_code == ExitCode.ok and result.stdout == "4017\n"
+
+
+def test_read_with_the_8x8_model(strips):
+    result = runner.invoke(app, ["read", "--model", str(MODEL8), str(strips["4017"])])
+    assert result.stdout == "4017\n"
+
+
+def test_nothing_readable_exits_1(strips):
+    result = runner.invoke(app, ["read", str(strips["blank"])])
+    assert result.exit_code == ExitCode.nothing_read
+    assert result.stdout == "\n"
+
+
+@pytest.mark.parametrize(
+    "content, phrase",
+    [(b"", "empty"), (b"hello, not an image", "not a recognised image"), (None, "no such file")],
+)
+def test_bad_image_is_one_line_and_exit_2(tmp_path, content, phrase):
+    path = tmp_path / "bad.png"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(app, ["read", str(path)])
+    assert result.exit_code == ExitCode.input_file
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.png" in lines[0] and phrase in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_one_bad_file_among_several_does_not_stop_the_others(strips, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result = runner.invoke(app, ["read", str(strips["4017"]), str(bad), str(strips["2958"])])
+    assert result.exit_code == ExitCode.input_file
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["4017", "2958"]
+    assert "bad.png" in result.stderr
+
+
+def test_missing_model_is_a_clear_error(strips, tmp_path):
+    result = runner.invoke(app, ["read", "--model", str(tmp_path / "nope.npz"), str(strips["4017"])])
+    assert result.exit_code == ExitCode.model_file
+    assert "nope.npz" in result.stderr and "Traceback" not in result.output
+
+
+def test_debug_writes_an_overlay(strips, tmp_path):
+    out = tmp_path / "debug"
+    result = runner.invoke(app, ["read", "--debug", str(out), str(strips["4017"])])
+    assert result.exit_code == ExitCode.ok
+    picture = np.asarray(Image.open(out / "s4017.debug.png"))
+    assert picture.ndim == 3 and picture.shape[0] > 100
+
+
+def test_synth_then_eval_json(tmp_path):
+    folder = tmp_path / "set"
+    result = runner.invoke(app, ["synth", "--n", "12", "--out", str(folder), "--style", "plain",
+                                 "--held-out", "--seed", "3", "--length", "5"])
+    assert result.exit_code == ExitCode.ok, result.output
+    assert len(list(folder.glob("*.png"))) == 12
+    rows = (folder / "labels.csv").read_text().splitlines()
+    assert rows[0] == "file,text" and len(rows) == 13
+    assert all(len(r.split(",")[1]) == 5 for r in rows[1:])
+    result = runner.invoke(app, ["eval", str(folder), "--json", "--report", str(tmp_path / "r.png")])
+    assert result.exit_code == ExitCode.ok, result.output
+    data = json.loads(result.stdout)
+    assert data["n"] == 12 and 0.9 <= data["exact"] <= 1 and 0.9 <= data["char_acc"] <= 1
+    assert len(data["confusion"]["counts"]) == 10
+    assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_eval_without_labels_is_exit_2(tmp_path):
+    result = runner.invoke(app, ["eval", str(tmp_path)])
+    assert result.exit_code == ExitCode.input_file and "labels.csv" in result.stderr
+
+
+def test_synth_rejects_an_unknown_style(tmp_path):
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path), "--style", "fancy"])
+    assert result.exit_code == ExitCode.bad_args and "fancy" in result.output
+
+
+def test_fonts_lists_held_out_families():
+    result = runner.invoke(app, ["fonts", "--json"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    held = {r["family"] for r in rows if r["held_out"]}
+    assert held == {"Roboto", "Source Serif Pro", "Hanken Grotesk"}
+    assert {"matplotlib", "pypi", "hershey"} <= {r["source"] for r in rows}
+
+
+def test_train_a_tiny_model_that_loads(tmp_path):
+    out = tmp_path / "tiny.npz"
+    result = runner.invoke(app, ["train", "--size", "8", "--out", str(out), "--strips", "20",
+                                 "--singles", "60", "--rejects", "20", "--epochs", "2",
+                                 "--hidden", "16", "--jobs", "1"])
+    assert result.exit_code == ExitCode.ok, result.output
+    from ocr import model as model_io
+
+    m = model_io.load(out)
+    assert m.input_size == 8 and m.network.sizes == [64, 16, 11]
+    assert "Roboto" in m.meta["held_out_families"] and "Roboto" not in m.meta["fonts"]

@@ -1,0 +1,86 @@
+"""Reading end to end with the shipped models, on strips rendered in held-out fonts."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ocr
+from ocr.errors import ImageError
+from tests.helpers import MODEL8, MODEL28, print_strip
+
+
+@pytest.fixture(scope="module")
+def reader28():
+    return ocr.Reader(MODEL28)
+
+
+@pytest.mark.parametrize("model", [MODEL28, MODEL8], ids=["28x28", "8x8"])
+@pytest.mark.parametrize("family", ["Roboto", "Source Serif Pro", "Hanken Grotesk"])
+def test_reads_clean_strips_in_held_out_fonts(model, family):
+    reader = ocr.Reader(model)
+    for text in ["0123456789", "40172", "38383", "7117"]:
+        assert reader.read(print_strip(text, family=family)).text == text
+
+
+def test_reading_has_one_glyph_per_digit_with_boxes_and_alternatives(reader28):
+    gray = print_strip("5093")
+    reading = reader28.read(gray)
+    assert isinstance(reading, ocr.Reading)
+    assert [g.char for g in reading.glyphs] == list("5093")
+    xs = [g.box[0] for g in reading.glyphs]
+    assert xs == sorted(xs)
+    for g in reading.glyphs:
+        x, y, w, h = g.box
+        assert 0 <= x and x + w <= gray.shape[1] and 0 <= y and y + h <= gray.shape[0]
+        assert 0.5 < g.prob <= 1 and len(g.alternatives) == 2
+        assert all(p <= g.prob for _, p in g.alternatives)
+    assert 0 < reading.confidence <= 1
+
+
+def test_light_on_dark_reads_the_same(reader28):
+    assert reader28.read(print_strip("2468", dark_on_light=False)).text == "2468"
+
+
+def test_sources_path_bytes_array_and_pil_agree(reader28, tmp_path):
+    gray = print_strip("90210")
+    path = tmp_path / "strip.png"
+    Image.fromarray(gray).save(path)
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, format="PNG")
+    texts = {
+        reader28.read(path).text,
+        reader28.read(str(path)).text,
+        reader28.read(buffer.getvalue()).text,
+        reader28.read(gray).text,
+        reader28.read(Image.fromarray(gray).convert("RGB")).text,
+    }
+    assert texts == {"90210"}
+
+
+def test_no_digits_reads_empty_not_a_guess(reader28):
+    blank = np.full((32, 120), 255, np.uint8)
+    assert reader28.read(blank).text == ""
+    letters = np.full((40, 160), 255, np.uint8)
+    import cv2
+
+    cv2.putText(letters, "WAX", (8, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 3)
+    assert reader28.read(letters, drop_rejected=True).text == ""
+
+
+def test_expected_length_drops_extra_segments(reader28):
+    gray = print_strip("1234")
+    gray[2:5, 2:5] = 0  # a speck in the corner
+    assert reader28.read(gray, length=4).text == "1234"
+
+
+def test_module_level_read_uses_the_shipped_model():
+    assert ocr.read(print_strip("777")).text == "777"
+
+
+def test_bad_source_is_an_image_error(reader28, tmp_path):
+    bad = tmp_path / "not.png"
+    bad.write_text("hello")
+    with pytest.raises(ImageError, match="not.png"):
+        reader28.read(bad)

@@ -1,0 +1,138 @@
+"""Rendering: exact boxes, the classic captcha, transforms."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from synth.fonts import bundled_fonts, load_font
+from synth.render import BOX_THRESHOLD, classic_font, glyph_box, render_classic, render_strip
+
+
+@pytest.fixture(scope="module")
+def fonts():
+    return bundled_fonts()
+
+
+@pytest.fixture(scope="module")
+def roboto(fonts):
+    return next(f for f in fonts if f.name == "Roboto")
+
+
+def _own_ink(text, font, **kwargs):
+    """Ink of each digit rendered alone with the same settings, placed at its box."""
+    return [render_strip(d, font, margin=0, **kwargs).ink for d in text]
+
+
+def test_glyph_box_is_tight_around_threshold():
+    coverage = np.zeros((10, 12), np.float32)
+    coverage[2:7, 3:5] = 1.0
+    coverage[8, 10] = 0.2  # faint pixel below the threshold
+    assert glyph_box(coverage) == (3, 2, 2, 5)
+    assert glyph_box(np.zeros((3, 3), np.float32)) is None
+
+
+def test_strip_shape_dtype_and_text(roboto):
+    strip = render_strip("0042", roboto, size=32)
+    assert strip.ink.dtype == np.float32 and strip.ink.ndim == 2
+    assert 0.0 <= strip.ink.min() and strip.ink.max() <= 1.0
+    assert strip.text == "0042" and len(strip.boxes) == 4
+
+
+def test_digit_height_matches_size(fonts):
+    for font in fonts[::7]:
+        strip = render_strip("0123456789", font, size=40)
+        tallest = max(h for _, _, _, h in strip.boxes)
+        assert 34 <= tallest <= 46, font.name
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"jitter": 0.08, "rotate": 12.0}, {"stroke": 2, "shear": 0.2}])
+def test_boxes_hold_each_glyph_and_do_not_overlap(fonts, rng, kwargs):
+    for font in fonts[::9]:
+        strip = render_strip("4017293", font, size=28, spacing=0.15, rng=rng, margin=3, **kwargs)
+        h, w = strip.ink.shape
+        for (x, y, bw, bh), (x2, _, _, _) in zip(strip.boxes, strip.boxes[1:]):
+            assert x + bw <= x2, font.name  # left to right, no shared column
+        for x, y, bw, bh in strip.boxes:
+            assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
+            # the box holds >= 95% of the ink in its columns band (neighbours are outside it)
+            band = strip.ink[:, x : x + bw]
+            assert strip.ink[y : y + bh, x : x + bw].sum() >= 0.95 * band.sum(), font.name
+
+
+def test_boxes_hold_95_percent_of_glyph_ink(roboto):
+    strip = render_strip("80", roboto, size=24, spacing=0.3, margin=0)
+    total = strip.ink.sum()
+    inside = sum(strip.ink[y : y + h, x : x + w].sum() for x, y, w, h in strip.boxes)
+    assert inside >= 0.95 * total
+
+
+def test_shared_baseline_without_jitter(roboto):
+    strip = render_strip("1234567890", roboto, size=36)
+    bottoms = [y + h for x, y, w, h in strip.boxes]
+    assert max(bottoms) - min(bottoms) <= 2  # lining figures sit on one baseline (round digits overshoot)
+
+
+def test_margin_surrounds_the_glyphs(roboto):
+    strip = render_strip("77", roboto, size=30, margin=6)
+    mask = strip.ink > 0
+    assert not mask[:6].any() and not mask[-6:].any()
+    assert not mask[:, :6].any() and not mask[:, -6:].any()
+
+
+def test_negative_spacing_overlaps_and_keeps_max(roboto):
+    touching = render_strip("00", roboto, size=30, spacing=-0.15)
+    (x1, _, w1, _), (x2, _, _, _) = touching.boxes
+    assert x2 < x1 + w1
+    assert touching.ink.max() <= 1.0
+
+
+def test_stroke_thickens_and_thins(roboto):
+    base = (render_strip("8", roboto, size=40).ink >= BOX_THRESHOLD).sum()
+    thick = (render_strip("8", roboto, size=40, stroke=2).ink >= BOX_THRESHOLD).sum()
+    thin = (render_strip("8", roboto, size=40, stroke=-1).ink >= BOX_THRESHOLD).sum()
+    assert thin < base < thick
+
+
+def test_hershey_and_space_after(fonts):
+    hershey = next(f for f in fonts if f.source == "hershey")
+    plain = render_strip("123456", hershey, size=30, spacing=0.1)
+    spaced = render_strip("123456", hershey, size=30, spacing=0.1, space_after=(2,))
+    gap = lambda s: s.boxes[3][0] - (s.boxes[2][0] + s.boxes[2][2])
+    assert gap(spaced) >= gap(plain) + 15
+
+
+def test_render_is_deterministic_for_a_seed(roboto):
+    a = render_strip("3141", roboto, size=30, rng=np.random.default_rng(5), jitter=0.1, rotate=10)
+    b = render_strip("3141", roboto, size=30, rng=np.random.default_rng(5), jitter=0.1, rotate=10)
+    assert a.boxes == b.boxes and np.array_equal(a.ink, b.ink)
+
+
+@pytest.mark.parametrize("text", ["1a2", "", "１２"])
+def test_non_digit_text_is_rejected(roboto, text):
+    with pytest.raises(ValueError):
+        render_strip(text, roboto, size=20)
+
+
+def test_random_variation_needs_rng(roboto):
+    with pytest.raises(ValueError, match="rng"):
+        render_strip("12", roboto, size=20, rotate=5)
+
+
+def test_classic_is_the_seed_captcha(rng):
+    font = load_font(classic_font().path, 23)
+    for _ in range(5):
+        text = "".join(str(d) for d in rng.integers(0, 10, 5))
+        image, boxes = render_classic(text)
+        reference = Image.new("L", (100, 24), 0)
+        ImageDraw.Draw(reference).text((5, 0), " ".join(text), font=font, fill=255)
+        assert image.shape == (24, 100) and image.dtype == np.uint8
+        assert np.array_equal(image, np.asarray(reference))
+        assert image[:, :3].max() == 0 and image[:, -3:].max() == 0  # black, last digit not clipped
+        assert len(boxes) == 5
+        for (x, y, w, h), nxt in zip(boxes, boxes[1:] + ((100, 0, 0, 0),)):
+            assert 0 <= x and 0 <= y and y + h <= 24 and x + w <= nxt[0]
+            assert image[y : y + h, x : x + w].max() == 255
+
+
+def test_classic_default_font_is_roboto_regular():
+    assert classic_font().name == "Roboto" and classic_font().path.endswith("Roboto-Regular.ttf")

@@ -1,0 +1,131 @@
+"""Tests for ocr.segment: exact boxes on rendered strips, rules, frames, specks, broken strokes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis.extra import numpy as hnp
+from matplotlib import font_manager
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr import binarize, segment
+
+FONT = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 24)
+
+
+def render_glyphs(text: str, *, size=(160, 32), x0: int = 8, gap: int = 6):
+    """Dark-on-light strip of `text`, and each glyph's true box from rendering it alone."""
+    strip = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(strip)
+    boxes, x = [], x0
+    for ch in text:
+        draw.text((x, 2), ch, fill=0, font=FONT)
+        alone = Image.new("L", size, 255)
+        ImageDraw.Draw(alone).text((x, 2), ch, fill=0, font=FONT)
+        boxes.append(cv2.boundingRect((np.asarray(alone) < 128).astype(np.uint8)))
+        x += int(draw.textlength(ch, font=FONT)) + gap
+    return np.asarray(strip), boxes
+
+
+def rectangles(shape, *boxes) -> np.ndarray:
+    """uint8 ink mask with filled rectangles (x, y, w, h)."""
+    ink = np.zeros(shape, np.uint8)
+    for x, y, w, h in boxes:
+        ink[y : y + h, x : x + w] = 255
+    return ink
+
+
+def assert_boxes_close(found, expected, tol=1):
+    assert len(found) == len(expected), (found, expected)
+    for f, e in zip(found, expected):
+        assert np.abs(np.subtract(f, e)).max() <= tol, (f, e)
+
+
+@pytest.mark.parametrize("text", ["401729", "1111", "80", "3141592"])
+def test_rendered_strip_gives_one_tight_box_per_glyph_left_to_right(text):
+    gray, expected = render_glyphs(text)
+    found = segment.glyph_boxes(binarize.ink_mask(gray))
+    assert_boxes_close(found, expected)
+    assert [b[0] for b in found] == sorted(b[0] for b in found)
+
+
+def test_hershey_strip():
+    gray = np.full((40, 180), 255, np.uint8)
+    cv2.putText(gray, "907354", (6, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2, cv2.LINE_AA)
+    assert len(segment.glyph_boxes(binarize.ink_mask(gray))) == 6
+
+
+def test_exact_boxes_of_rectangles_and_a_thin_one():
+    ink = rectangles((30, 60), (4, 5, 10, 18), (20, 5, 2, 18), (30, 6, 11, 17))
+    assert segment.glyph_boxes(ink) == [(4, 5, 10, 18), (20, 5, 2, 18), (30, 6, 11, 17)]
+
+
+def test_specks_and_dots_are_dropped():
+    ink = rectangles((30, 60), (4, 5, 10, 18), (30, 5, 10, 18), (20, 25, 2, 2), (50, 2, 1, 1), (45, 12, 4, 4))
+    assert segment.glyph_boxes(ink) == [(4, 5, 10, 18), (30, 5, 10, 18)]
+
+
+def test_a_thin_scratch_is_dropped_but_a_one_is_not():
+    ink = rectangles((30, 60), (4, 5, 10, 18), (20, 5, 3, 18), (30, 5, 1, 9), (40, 5, 10, 18))
+    assert segment.glyph_boxes(ink) == [(4, 5, 10, 18), (20, 5, 3, 18), (40, 5, 10, 18)]
+
+
+def test_short_components_are_kept_when_alone():
+    ink = rectangles((30, 60), (10, 10, 3, 3), (30, 12, 4, 4))
+    assert segment.glyph_boxes(ink) == [(10, 10, 3, 3), (30, 12, 4, 4)]
+
+
+def test_underline_and_strike_are_dropped():
+    gray, expected = render_glyphs("5083")
+    gray = gray.copy()
+    gray[30:32, 4:120] = 0  # underline, not touching the digits
+    ink = binarize.ink_mask(gray)
+    assert_boxes_close(segment.glyph_boxes(ink), expected)
+
+
+def test_frame_around_the_digits_is_dropped():
+    gray, expected = render_glyphs("2764", size=(110, 32))
+    ink = binarize.ink_mask(gray)
+    framed = np.pad(ink, 3)  # room for a 1-px frame 1 px outside the strip
+    cv2.rectangle(framed, (1, 1), (framed.shape[1] - 2, framed.shape[0] - 2), 255, 1)
+    found = segment.glyph_boxes(framed)
+    assert_boxes_close(found, [(x + 3, y + 3, w, h) for x, y, w, h in expected])
+
+
+def test_broken_stroke_is_merged_into_one_box():
+    # an "8"-sized glyph broken across the middle, and a thin piece lying inside a wider one
+    ink = rectangles((30, 60), (4, 5, 10, 8), (5, 14, 9, 9), (25, 5, 12, 18), (42, 5, 8, 8), (44, 15, 3, 8))
+    assert segment.glyph_boxes(ink) == [(4, 5, 10, 18), (25, 5, 12, 18), (42, 5, 8, 18)]
+
+
+def test_side_by_side_glyphs_are_not_merged():
+    ink = rectangles((30, 60), (4, 5, 10, 18), (13, 5, 10, 18))  # touching columns, 1 px overlap at most
+    ink[:, 13] = 0
+    assert len(segment.glyph_boxes(ink)) == 2
+
+
+def test_empty_mask_gives_no_boxes():
+    assert segment.glyph_boxes(np.zeros((24, 100), np.uint8)) == []
+    assert segment.glyph_boxes(rectangles((24, 100), (0, 10, 100, 2))) == []  # only a rule
+
+
+@pytest.mark.parametrize(
+    ("box", "pad", "expected"),
+    [((10, 2, 5, 5), 2, (8, 0, 9, 9)), ((0, 0, 5, 5), 3, (0, 0, 8, 8)), ((17, 7, 3, 3), 4, (13, 3, 7, 7))],
+)
+def test_pad_box_is_clipped_to_the_image(box, pad, expected):
+    assert segment.pad_box(box, pad, (10, 20)) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30)))
+def test_boxes_lie_inside_the_image_and_are_sorted(mask):
+    ink = mask.astype(np.uint8) * 255
+    boxes = segment.glyph_boxes(ink)
+    height, width = ink.shape
+    for x, y, w, h in boxes:
+        assert 0 <= x and 0 <= y and w >= 1 and h >= 1 and x + w <= width and y + h <= height
+        assert ink[y : y + h, x : x + w].any()
+    assert boxes == sorted(boxes)
