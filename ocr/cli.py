@@ -306,11 +306,11 @@ def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model (.npz).")],
     size: Annotated[int, typer.Option(help="Glyph size: 28 (MNIST style) or 8 (scikit-learn digits style).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data and weights: the same seed gives the same model.")] = 0,
-    strips: Annotated[int, typer.Option(min=0, help="Synthetic strips to cut into glyphs.")] = 6000,
-    singles: Annotated[int, typer.Option(min=0, help="Heavily augmented single glyphs.")] = 12000,
+    strips: Annotated[int, typer.Option(min=0, help="Synthetic strips to cut into glyphs.")] = 8000,
+    singles: Annotated[int, typer.Option(min=0, help="Heavily augmented single glyphs.")] = 16000,
     rejects: Annotated[int, typer.Option(min=0, help="'Not a digit' samples (letters, fragments, pairs, noise).")] = 6000,
     hidden: Annotated[str, typer.Option(help="Hidden layer widths, e.g. 256,128 or 32.")] = "256,128",
-    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    epochs: Annotated[int, typer.Option(min=1)] = 20,
     lr: Annotated[float, typer.Option(min=0.0)] = 2e-3,
     batch_size: Annotated[int, typer.Option(min=1)] = 128,
     fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also train on the fonts in this folder.")] = None,
@@ -345,7 +345,8 @@ def train(
     from ocr import model as model_io
 
     model_io.save(out, model)
-    _err(f"saved {out}  (val acc {history[-1].val_acc:.2%} at epoch {len(history)})")
+    best = model.meta["validation"]
+    _err(f"saved {out}  (val acc {best['accuracy']:.2%}, best of {best['epochs_run']} epochs at epoch {best['epoch']})")
     if plot is not None:
         plot_history(history, plot)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Glyph", "Reading", "best_reading"]
+__all__ = ["Glyph", "Reading", "best_reading", "best_path"]
 
 Box = tuple[int, int, int, int]
 REJECT_CHAR = "?"
@@ -101,38 +101,66 @@ def best_reading(
         raise ValueError(f"{len(boxes)} boxes but {len(proba)} probability rows")
     if len(boxes) == 0:
         return EMPTY
-    classes = list(classes)
-    reject = classes.index("reject") if "reject" in classes else None
-    p_reject = proba[:, reject] if reject is not None else np.zeros(len(proba))
-    best = proba.argmax(axis=1)
-    keep = np.ones(len(boxes), dtype=bool)
-
-    heights = np.array([b[3] for b in boxes], dtype=float)
-    is_digit = best != reject
-    if reject is not None and is_digit.any():
-        typical = np.median(heights[is_digit])
-        keep &= is_digit | (heights >= NOISE_HEIGHT * typical)
-    elif reject is not None:
-        keep[:] = False  # nothing digit-like at all
-    if drop_rejected:
-        keep &= is_digit
-    if length is not None and keep.sum() > length:
+    names = [REJECT_CHAR if c == "reject" else c for c in classes]
+    reject = names.index(REJECT_CHAR) if REJECT_CHAR in names else None
+    # Strips hold a handful of segments: plain Python on small lists beats NumPy calls here.
+    ranked = np.argsort(-proba, axis=1, kind="stable")[:, : 1 + n_alternatives].tolist()
+    rows = proba.tolist()
+    best = [r[0] for r in ranked]
+    is_digit = [b != reject for b in best]
+    heights = [b[3] for b in boxes]
+    digit_heights = sorted(h for h, d in zip(heights, is_digit) if d)
+    if not digit_heights:
+        return EMPTY  # nothing digit-like at all
+    typical = digit_heights[len(digit_heights) // 2]
+    # A refused segment much smaller than the digits is noise: drop it; a digit-sized one stays as "?".
+    keep = [d or (h >= NOISE_HEIGHT * typical and not drop_rejected) for d, h in zip(is_digit, heights)]
+    if length is not None and sum(keep) > length:
         # Keep the `length` segments most likely to be digits, in reading order.
-        order = np.argsort(p_reject + ~keep * 2.0, kind="stable")[:length]
-        keep[:] = False
-        keep[order] = True
+        p_reject = [rows[i][reject] if reject is not None else 0.0 for i in range(len(rows))]
+        likely = sorted((i for i in range(len(keep)) if keep[i]), key=lambda i: p_reject[i])[:length]
+        keep = [False] * len(keep)
+        for i in likely:
+            keep[i] = True
 
     glyphs = []
-    for i in np.flatnonzero(keep):
-        ranked = np.argsort(-proba[i], kind="stable")
-        top = int(ranked[0])
-        char = REJECT_CHAR if top == reject else classes[top]
-        alternatives = tuple(
-            (REJECT_CHAR if k == reject else classes[k], float(proba[i, k]))
-            for k in ranked[1 : 1 + n_alternatives]
-        )
-        glyphs.append(Glyph(char, tuple(int(v) for v in boxes[i]), float(proba[i, top]), alternatives))
-    if not glyphs:
-        return EMPTY
-    confidence = float(np.prod([g.prob if g.char != REJECT_CHAR else 0.0 for g in glyphs]))
+    for i, kept in enumerate(keep):
+        if not kept:
+            continue
+        top, *others = ranked[i]
+        alternatives = tuple((names[k], rows[i][k]) for k in others)
+        glyphs.append(Glyph(names[top], tuple(int(v) for v in boxes[i]), rows[i][top], alternatives))
+    confidence = 1.0
+    for g in glyphs:
+        confidence *= 0.0 if g.char == REJECT_CHAR else g.prob
     return Reading(text="".join(g.char for g in glyphs), confidence=confidence, glyphs=tuple(glyphs))
+
+
+def best_path(n_points: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[tuple[int, int]]]:
+    """Best chain of pieces from point 0 to point ``n_points - 1`` (dynamic programming).
+
+    Args:
+        n_points: cut points 0..n-1 (the segment's left edge, candidate cuts, right edge).
+        scores: log-score of each allowed piece ``(i, j)``, i < j; pieces not listed are not allowed.
+
+    Returns:
+        (total score, pieces left to right); ``(-inf, [])`` when no chain exists.
+
+    >>> best_path(3, {(0, 2): -2.0, (0, 1): -0.1, (1, 2): -0.2})
+    (-0.30000000000000004, [(0, 1), (1, 2)])
+    """
+    best = [-np.inf] * n_points
+    back: list[int] = [-1] * n_points
+    best[0] = 0.0
+    for j in range(1, n_points):
+        for i in range(j):
+            piece = scores.get((i, j))
+            if piece is not None and best[i] + piece > best[j]:
+                best[j], back[j] = best[i] + piece, i
+    if back[-1] < 0:
+        return -np.inf, []
+    pieces, j = [], n_points - 1
+    while j > 0:
+        pieces.append((back[j], j))
+        j = back[j]
+    return best[-1], pieces[::-1]

@@ -207,7 +207,7 @@ class SGD:
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         for p, g, v in zip(self.params, grads, self.velocities):
             v *= self.momentum
-            v -= lr * g
+            v -= np.float32(lr) * g if g.dtype == np.float32 else lr * g
             p += v
 
 
@@ -227,17 +227,26 @@ class Adam:
         self.t = 0
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
+        self.scratch = [np.empty_like(p) for p in params]  # reused every step: no temporaries
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         self.t += 1
         # Fold the bias corrections of both moments into the step size.
         step = lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+        for p, g, m, v, tmp in zip(self.params, grads, self.m, self.v, self.scratch):
+            # m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;  p -= step m / (√v + eps)
             m *= self.beta1
-            m += (1 - self.beta1) * g
+            np.multiply(g, 1 - self.beta1, out=tmp)
+            m += tmp
             v *= self.beta2
-            v += (1 - self.beta2) * (g * g)
-            p -= (step * m / (np.sqrt(v) + self.eps)).astype(p.dtype, copy=False)
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - self.beta2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step
+            p -= tmp
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

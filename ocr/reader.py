@@ -21,6 +21,15 @@ from ocr.decode import Reading
 
 __all__ = ["Reader", "read", "Trace"]
 
+# A segment this many times wider than high may be touching digits: try to cut it, unless
+# the network reads it whole as a digit with at least SURE probability (a wide "0").
+WIDE = 0.8
+SURE = 0.9
+
+
+def _digit_columns(classes: tuple[str, ...]) -> list[int]:
+    return [k for k, c in enumerate(classes) if c != "reject"]
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -56,13 +65,65 @@ class Reader:
         gray = image.load(source, name=name)
         ink = binarize.ink_mask(gray)
         boxes = segment.glyph_boxes(ink)
-        glyphs = normalize.glyph_batch(ink, boxes, size=self.model.input_size)
-        n_classes = len(self.model.classes)
-        proba = self.model.predict_proba(glyphs) if boxes else np.zeros((0, n_classes), np.float32)
+        proba = self._classify(ink, boxes)
+        boxes, proba = self._cut_wide(ink, boxes, proba)
         reading = decode.best_reading(
             proba, boxes, classes=self.model.classes, length=length, drop_rejected=drop_rejected
         )
         return Trace(gray=gray, ink=ink, boxes=tuple(boxes), proba=proba, reading=reading)
+
+    def _classify(self, ink: np.ndarray, boxes: list[segment.Box]) -> np.ndarray:
+        """Class probabilities (n, n_classes) of the glyphs in ``boxes``, one network pass."""
+        if not boxes:
+            return np.zeros((0, len(self.model.classes)), np.float32)
+        return self.model.predict_proba(normalize.glyph_batch(ink, boxes, size=self.model.input_size))
+
+    def _cut_wide(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray):
+        """Split segments that look like touching digits where the network reads the pieces better.
+
+        A segment at least ``WIDE`` times as wide as high that the network is not ``SURE`` of,
+        one wider than high, or one the network refuses gets cut candidates; every run of pieces between them is classified in one batch and the
+        best chain (sum of log-probabilities of each piece's best digit) replaces the segment
+        when it beats reading the segment whole.
+        """
+        reject = self.model.reject_index
+        digits = _digit_columns(self.model.classes)
+        out_boxes, out_rows = [], []
+        for box, row in zip(boxes, proba):
+            x, y, w, h = box
+            refused = reject is not None and int(row.argmax()) == reject
+            unsure = float(row[digits].max()) < SURE
+            if (w >= WIDE * h and unsure) or w >= 1.2 * h or (refused and w >= 0.5 * h):
+                pieces = self._best_cut(ink, box, row)
+                if pieces:
+                    out_boxes.extend(b for b, _ in pieces)
+                    out_rows.extend(r for _, r in pieces)
+                    continue
+            out_boxes.append(box)
+            out_rows.append(row)
+        if len(out_boxes) == len(boxes):
+            return boxes, proba
+        return out_boxes, np.stack(out_rows)
+
+    def _best_cut(self, ink, box, row):
+        x, y, w, h = box
+        points = [x, *segment.cut_candidates(ink, box), x + w]
+        spans = [(i, j) for i in range(len(points)) for j in range(i + 1, len(points))
+                 if 0.15 * h <= points[j] - points[i] <= 1.05 * h and (i, j) != (0, len(points) - 1)]
+        pieces = {(i, j): segment.sub_box(ink, box, points[i], points[j]) for i, j in spans}
+        pieces = {k: b for k, b in pieces.items() if b is not None and b[3] >= 0.5 * h}
+        if not pieces:
+            return None
+        keys = list(pieces)
+        rows = self._classify(ink, [pieces[k] for k in keys])
+        digits = _digit_columns(self.model.classes)
+        scores = {k: float(np.log(max(r[digits].max(), 1e-9))) for k, r in zip(keys, rows)}
+        total, path = decode.best_path(len(points), scores)
+        whole = float(np.log(max(row[digits].max(), 1e-9)))
+        if not path or total <= whole:
+            return None
+        by_key = dict(zip(keys, rows))
+        return [(pieces[k], by_key[k]) for k in path]
 
     def read(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
              name: str | None = None) -> Reading:

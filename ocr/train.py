@@ -28,9 +28,9 @@ class TrainConfig:
     warmup: int = 1  # epochs of linear warm-up
     momentum: float = 0.9  # for sgd
     l2: float = 1e-5  # weight decay as an L2 penalty on the weights
-    epochs: int = 30
+    epochs: int = 20
     batch_size: int = 128
-    patience: int = 6  # stop after this many epochs without a better validation loss
+    patience: int = 8  # stop after this many epochs without a better validation loss
     seed: int = 0
 
     def to_dict(self) -> dict:

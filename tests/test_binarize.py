@@ -128,3 +128,24 @@ def test_any_gray_image_gives_a_binary_mask(gray):
         ink = binarize.ink_mask(gray, method=method)
         assert ink.shape == gray.shape and ink.dtype == np.uint8
         assert np.isin(ink, (0, 255)).all()
+
+
+@pytest.mark.parametrize(("ink", "paper"), [(30, 230), (230, 30)], ids=["dark-on-light", "light-on-dark"])
+@pytest.mark.parametrize("darkest", [0.2, 0.4])
+def test_shading_gives_one_component_per_digit(ink, paper, darkest):
+    """Global Otsu alone paints the shaded paper as one blob (dark ink) or loses the digits."""
+    shade = np.tile(np.linspace(darkest, 1.0, 150), (32, 1))  # (32, 150) dark left, bright right
+    gray = (render(ink=ink, paper=paper) * shade).astype(np.uint8)
+    found = segment.glyph_boxes(binarize.ink_mask(gray))
+    expected = segment.glyph_boxes(binarize.ink_mask(render()))
+    assert len(found) == len(expected) == 6
+    for (x, y, w, h), (ex, ey, ew, eh) in zip(found, expected):
+        assert abs(x - ex) <= 1 and abs(y - ey) <= 1 and abs(w - ew) <= 2 and abs(h - eh) <= 2
+
+
+def test_paper_level_follows_a_gradient_and_ignores_the_ink():
+    shade = np.tile(np.linspace(0.3, 1.0, 150), (32, 1))
+    gray = (render(ink=30, paper=230) * shade).astype(np.uint8)
+    paper = binarize.paper_level(gray).astype(np.float64)
+    assert paper.shape == gray.shape
+    assert np.abs(paper - 230 * shade).max() < 20
