@@ -77,30 +77,55 @@ def _main(
     _state["verbose"] = verbose
 
 
+class _Bars:
+    """Progress bars on stderr (rich) when it is a terminal; silent no-ops otherwise.
+
+    ``bars.task(label, total)`` returns ``advance(n=1, note="")``; ``note`` is shown beside
+    the bar (training shows the loss and accuracy of the last epoch there).
+    """
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.progress = None
+
+    def __enter__(self) -> "_Bars":
+        if self.live:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeRemainingColumn(), TextColumn("{task.fields[note]}"), console=Console(stderr=True),
+            )
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def task(self, label: str, total: int):
+        if self.progress is None:
+            return lambda n=1, note="": None
+        progress = self.progress
+        task_id = progress.add_task(label, total=total, note="")
+
+        def advance(n: int = 1, note: str = "") -> None:
+            progress.update(task_id, advance=n, **({"note": note} if note else {}))
+
+        return advance
+
+
 def _progress(total: int, label: str):
-    """A rich progress bar on stderr when it is a terminal; otherwise a silent no-op."""
-    from contextlib import nullcontext
+    """One progress bar: a context manager yielding ``advance(n=1)``."""
+    from contextlib import contextmanager
 
-    if not sys.stderr.isatty():
-        return nullcontext(lambda n=1: None)
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    @contextmanager
+    def bar():
+        with _Bars() as bars:
+            yield bars.task(label, total)
 
-    progress = Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-    )
-
-    class _Bar:
-        def __enter__(self):
-            progress.__enter__()
-            task = progress.add_task(label, total=total)
-            return lambda n=1: progress.advance(task, n)
-
-        def __exit__(self, *exc):
-            return progress.__exit__(*exc)
-
-    return _Bar()
+    return bar()
 
 
 # --- read ------------------------------------------------------------------------------
@@ -333,15 +358,23 @@ def train(
     config = TrainConfig(hidden=widths, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
     found = _fonts(fonts, system_fonts)
 
-    def show(stats) -> None:
-        _err(f"epoch {stats.epoch:3d}  lr {stats.lr:.2e}  loss {stats.loss:.4f}  "
-             f"train {stats.train_acc:.2%}  val loss {stats.val_loss:.4f}  val {stats.val_acc:.2%}")
+    with _Bars() as bars:
+        rendered = bars.task("rendering glyphs", strips + singles + rejects)
+        trained = bars.task("training", epochs)
 
-    model, history = build_model(
-        size=size, config=config, fonts=found, n_strips=strips, n_singles=singles,
-        n_rejects=rejects, include_held_out=include_held_out, jobs=jobs, on_epoch=show,
-        log=_err,
-    )
+        def show(stats) -> None:
+            line = (f"epoch {stats.epoch:3d}  lr {stats.lr:.2e}  loss {stats.loss:.4f}  "
+                    f"train {stats.train_acc:.2%}  val loss {stats.val_loss:.4f}  val {stats.val_acc:.2%}")
+            if bars.live:
+                trained(1, note=line[10:])
+            else:
+                _err(line)
+
+        model, history = build_model(
+            size=size, config=config, fonts=found, n_strips=strips, n_singles=singles,
+            n_rejects=rejects, include_held_out=include_held_out, jobs=jobs, on_epoch=show,
+            log=_err, progress=rendered,
+        )
     from ocr import model as model_io
 
     model_io.save(out, model)

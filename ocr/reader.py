@@ -25,6 +25,8 @@ __all__ = ["Reader", "read", "Trace"]
 # the network reads it whole as a digit with at least SURE probability (a wide "0").
 WIDE = 0.8
 SURE = 0.9
+# A piece cut from a wide segment must be read as a digit with at least this probability.
+PIECE_SURE = 0.9
 
 
 def _digit_columns(classes: tuple[str, ...]) -> list[int]:
@@ -117,11 +119,17 @@ class Reader:
         keys = list(pieces)
         rows = self._classify(ink, [pieces[k] for k in keys])
         digits = _digit_columns(self.model.classes)
-        scores = {k: float(np.log(max(r[digits].max(), 1e-9))) for k, r in zip(keys, rows)}
+        # Only pieces the network reads confidently as digits may be used: a letter cut into
+        # strokes must not turn into a row of weak guesses.
+        best = {k: (float(r[digits].max()), self.model.classes[digits[int(r[digits].argmax())]])
+                for k, r in zip(keys, rows)}
+        scores = {k: float(np.log(p)) for k, (p, _) in best.items() if p >= PIECE_SURE}
         total, path = decode.best_path(len(points), scores)
         whole = float(np.log(max(row[digits].max(), 1e-9)))
         if not path or total <= whole:
             return None
+        if len(path) >= 3 and all(best[k][1] == "1" for k in path):
+            return None  # the strokes of a W or an M, not three touching ones
         by_key = dict(zip(keys, rows))
         return [(pieces[k], by_key[k]) for k in path]
 

@@ -30,7 +30,7 @@ class TrainConfig:
     l2: float = 1e-5  # weight decay as an L2 penalty on the weights
     epochs: int = 20
     batch_size: int = 128
-    patience: int = 8  # stop after this many epochs without a better validation loss
+    patience: int = 8  # stop after this many epochs without a better validation accuracy
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -108,7 +108,8 @@ def fit(
         on_epoch: called with each epoch's statistics (progress bars).
 
     Returns:
-        The network with the weights of the best validation epoch, and the history.
+        The network with the weights of the best validation epoch (highest accuracy, then
+        lowest loss), and the history.
     """
     rng = np.random.default_rng(config.seed)
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -125,7 +126,7 @@ def fit(
         optimizer = OPTIMIZERS["adam"](network.params)
 
     has_val = X_val is not None and y_val is not None and len(y_val) > 0
-    best_loss, best_params, stale = math.inf, None, 0
+    best_score, best_params, stale = (-math.inf, -math.inf), None, 0
     history: list[EpochStats] = []
     for epoch in range(config.epochs):
         lr = get_lr(config, epoch)
@@ -150,8 +151,9 @@ def fit(
         if on_epoch is not None:
             on_epoch(stats)
         if has_val:
-            if val_loss < best_loss - 1e-5:
-                best_loss, stale = val_loss, 0
+            # The best epoch has the highest validation accuracy, ties going to the lower loss.
+            if (val_acc, -val_loss) > best_score:
+                best_score, stale = (val_acc, -val_loss), 0
                 best_params = [p.copy() for p in network.params]
             else:
                 stale += 1
@@ -176,6 +178,7 @@ def build_model(
     jobs: int = 0,
     on_epoch: Callable[[EpochStats], None] | None = None,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ):
     """Train a shipped-style model from synthetic glyphs; returns (Model, history).
 
@@ -197,7 +200,7 @@ def build_model(
         f"({len({f.family for f in train_fonts})} families; held out: "
         f"{', '.join(sorted({f.family for f in held_out})) or 'none'})")
     crops, y = glyphs.harvest(train_fonts, n_strips=n_strips, n_singles=n_singles,
-                              n_rejects=n_rejects, seed=config.seed, jobs=jobs)
+                              n_rejects=n_rejects, seed=config.seed, jobs=jobs, progress=progress)
     X = glyphs.vectors(crops, size=size) * np.float32(INPUT_SCALES[size])
     counts = np.bincount(y, minlength=len(DIGIT_CLASSES))
     say(f"{len(y)} glyphs; per class {counts.tolist()}")
@@ -205,7 +208,7 @@ def build_model(
                                           rng=np.random.default_rng([config.seed, 1]))
     network, history = fit(X[train_idx], y[train_idx], config=config, X_val=X[val_idx],
                            y_val=y[val_idx], n_classes=len(DIGIT_CLASSES), on_epoch=on_epoch)
-    best = min(history, key=lambda h: h.val_loss) if len(val_idx) else history[-1]
+    best = max(history, key=lambda h: (h.val_acc, -h.val_loss)) if len(val_idx) else history[-1]
     meta = {
         "library_version": __version__,
         "seed": config.seed,

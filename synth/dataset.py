@@ -90,7 +90,7 @@ def write_dataset(
     with open(folder / "labels.csv", "w", newline="", encoding="utf-8") as labels, open(
         folder / "boxes.jsonl", "w", encoding="utf-8"
     ) as boxes:
-        writer = csv.writer(labels, quoting=csv.QUOTE_NONNUMERIC)  # "0042" stays a string
+        writer = csv.writer(labels)  # text is written as a string: "0042" keeps its zeros
         writer.writerow(["file", "text"])
         labels.flush()
         for i, sample in enumerate(

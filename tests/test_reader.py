@@ -66,6 +66,7 @@ def test_no_digits_reads_empty_not_a_guess(reader28):
     import cv2
 
     cv2.putText(letters, "WAX", (8, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 3)
+    assert reader28.read(letters).text == ""  # refused letters are not cut into "1"s either
     assert reader28.read(letters, drop_rejected=True).text == ""
 
 
