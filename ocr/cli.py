@@ -332,7 +332,7 @@ def train(
     size: Annotated[int, typer.Option(help="Glyph size: 28 (MNIST style) or 8 (scikit-learn digits style).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data and weights: the same seed gives the same model.")] = 0,
     strips: Annotated[int, typer.Option(min=0, help="Synthetic strips to cut into glyphs.")] = 8000,
-    singles: Annotated[int, typer.Option(min=0, help="Heavily augmented single glyphs.")] = 16000,
+    singles: Annotated[int, typer.Option(min=0, help="Heavily augmented single glyphs.")] = 24000,
     rejects: Annotated[int, typer.Option(min=0, help="'Not a digit' samples (letters, fragments, pairs, noise).")] = 6000,
     hidden: Annotated[str, typer.Option(help="Hidden layer widths, e.g. 256,128 or 32.")] = "256,128",
     epochs: Annotated[int, typer.Option(min=1)] = 20,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr.errors import DataError, OcrError
-from ocr.metrics import COLUMNS, DIGITS, Score, score
+from ocr.metrics import COLUMNS, DIGITS, Score, align, score
 
 __all__ = ["Evaluation", "read_labels", "evaluate_folder", "write_report"]
 
@@ -105,7 +105,8 @@ def write_report(evaluation: Evaluation, folder: str | Path, out: str | Path, *,
 
     folder, out = Path(folder), Path(out)
     s = evaluation.score
-    misreads = list(s.misreads)[:n_worst]
+    # Worst first: the most characters wrong (edit distance), then input order.
+    misreads = sorted(s.misreads, key=lambda m: -sum(t != r for t, r in align(m[1], m[2])))[:n_worst]
     n_rows = max(1, len(misreads))
     fig = plt.figure(figsize=(11, max(5.0, 0.55 * n_rows + 1.5)))
     ax = fig.add_axes([0.05, 0.1, 0.45, 0.75])

@@ -6,7 +6,8 @@ Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
 - strips of every style but "classic" (its font is held out; its layout is kept), segmented; a segment that covers one true glyph is that digit,
   one that spans two glyphs, a fragment of one, or noise is "not a digit";
 - single digits with heavy augmentation (size, stroke, shear, rotation, elastic
-  distortion, blur, noise) so that unseen fonts are still in reach;
+  distortion, blur, noise), half of them procedural design variants from
+  ``synth.strokes``, so that unseen fonts are still in reach;
 - "not a digit" shapes: letters and punctuation, two digits fused into one blob, parts
   of digits, scribbles and blobs.
 
@@ -26,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ocr import binarize, image, normalize, segment
-from synth import augment
+from synth import augment, strokes
 from synth.fonts import Font, load_font
 from synth.render import render_classic, render_strip
 from synth.styles import make_sample, pick_font
@@ -38,6 +39,7 @@ Crop = np.ndarray  # uint8 (h, w) ink crop, ink 255
 LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # letters that do not pass for digits
 PUNCT = "-+.,:;/#()*=%&@!<>[]"
 _STRIPS, _SINGLES, _REJECTS = 0, 1, 2
+STROKE_SHARE = 0.5  # share of single glyphs drawn by the procedural stroke generator
 
 
 def _largest_box(ink: np.ndarray) -> segment.Box | None:
@@ -140,15 +142,18 @@ def _single_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]
     seed, i, fonts = args
     rng = np.random.default_rng([seed, _SINGLES, i])
     digit = int(rng.integers(0, 10))
-    font = fonts[int(rng.integers(len(fonts)))]
     size = int(rng.integers(12, 56))
-    strip = render_strip(
-        str(digit), font, size=size, rng=rng,
-        stroke=int(rng.choice([-1, 0, 0, 0, 1, 1, 2])) if size >= 20 else int(rng.choice([0, 0, 1])),
-        shear=float(rng.uniform(-0.25, 0.3)), rotate=float(rng.uniform(0, 8)), jitter=0.05,
-        margin=6,
-    )
-    coverage = strip.ink
+    if rng.random() < STROKE_SHARE:
+        # A procedural design variant (open 4, foot-less 1, crossed 7, ...) no font may have.
+        coverage = np.pad(strokes.render_digit(digit, rng, size=size), 3)
+    else:
+        font = fonts[int(rng.integers(len(fonts)))]
+        coverage = render_strip(
+            str(digit), font, size=size, rng=rng,
+            stroke=int(rng.choice([-1, 0, 0, 0, 1, 1, 2])) if size >= 20 else int(rng.choice([0, 0, 1])),
+            shear=float(rng.uniform(-0.25, 0.3)), rotate=float(rng.uniform(0, 8)), jitter=0.05,
+            margin=6,
+        ).ink
     if rng.random() < 0.5:
         coverage = _elastic(coverage, rng, alpha=size * rng.uniform(0.02, 0.06), sigma=size * 0.12)
     if rng.random() < 0.3:  # squeeze or stretch

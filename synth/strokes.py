@@ -285,8 +285,10 @@ def _three(rng: np.random.Generator, variant: str, style: _Style) -> list[Stroke
         rt = rng.uniform(0.21, 0.245)
         rb = (1.0 - 2 * rt) / 2
         rxt = rxb * rng.uniform(0.82, 0.95)
-        top = _arc(w - rxt - 0.02, rt, rxt, rt, rng.uniform(195.0, 215.0), rng.uniform(100.0, 115.0) + 360)
-        bottom = _arc(rxb, 1.0 - rb, rxb, rb, rng.uniform(245.0, 260.0), rng.uniform(140.0, 160.0) + 360)
+        a0, a1 = rng.uniform(195.0, 215.0), rng.uniform(100.0, 115.0) + 360.0
+        top = _arc(w - rxt - 0.02, rt, rxt, rt, a0, a1)
+        a0, a1 = rng.uniform(245.0, 260.0), rng.uniform(140.0, 160.0) + 360.0
+        bottom = _arc(rxb, 1.0 - rb, rxb, rb, a0, a1)
         return [top, _line(tuple(top[-1]), tuple(bottom[0])), bottom]
     ym = rng.uniform(0.36, 0.44)
     rb = (1.0 - ym) / 2
@@ -370,7 +372,8 @@ def _seven(rng: np.random.Generator, variant: str, style: _Style) -> list[Stroke
     xb = w * rng.uniform(0.12, 0.42)
     if variant == "curved":
         # Steep at the foot, leaning into the bar corner at the top.
-        stem = _bezier((w, 0.0), (xb + rng.uniform(0.25, 0.45) * (w - xb), rng.uniform(0.45, 0.6)), (xb, 1.0))
+        bend = (xb + rng.uniform(0.25, 0.45) * (w - xb), rng.uniform(0.45, 0.6))
+        stem = _bezier((w, 0.0), bend, (xb, 1.0))
     else:
         stem = _line((w, 0.0), (xb, 1.0))
     strokes = [_line((0.0, 0.0), (w, 0.0)), stem]
