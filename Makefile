@@ -19,7 +19,7 @@ test: $(STAMP)  ## run the whole test suite
 
 model: $(STAMP)  ## rebuild models/digits28.npz and models/digits8.npz (fixed seed)
 	$(BIN)/ocr train --size 28 --seed 0 --out models/digits28.npz --plot models/digits28-curve.png
-	$(BIN)/ocr train --size 8 --seed 0 --out models/digits8.npz --plot models/digits8-curve.png
+	$(BIN)/ocr train --size 8 --seed 0 --hidden 512,256 --out models/digits8.npz --plot models/digits8-curve.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

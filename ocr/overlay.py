@@ -31,17 +31,18 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
     kept = {g.box: g for g in trace.reading.glyphs}
     top = cv2.cvtColor(cv2.resize(gray, (width, band_height), interpolation=cv2.INTER_NEAREST),
                        cv2.COLOR_GRAY2RGB)
-    top = np.vstack([np.full((22, width, 3), 255, np.uint8), top])
+    label_band = 32  # labels alternate between two rows so that neighbours never overlap
+    top = np.vstack([np.full((label_band, width, 3), 255, np.uint8), top])
     mask = cv2.cvtColor(cv2.resize(ink, (width, band_height), interpolation=cv2.INTER_NEAREST),
                         cv2.COLOR_GRAY2RGB)
-    for box in trace.boxes:
+    for k, box in enumerate(trace.boxes):
         x, y, w, h = (int(round(v * scale)) for v in box)
         glyph = kept.get(tuple(box))
         colour = GREY if glyph is None else (RED if glyph.char == "?" else GREEN)
-        cv2.rectangle(top, (x, y + 22), (x + w - 1, y + h - 1 + 22), colour, 1)
+        cv2.rectangle(top, (x, y + label_band), (x + w - 1, y + h - 1 + label_band), colour, 1)
         cv2.rectangle(mask, (x, y), (x + w - 1, y + h - 1), colour, 1)
         if glyph is not None:
-            _label(top, f"{glyph.char} {glyph.prob:.0%}", (x, 15), colour, 0.4)
+            _label(top, f"{glyph.char} {glyph.prob:.2f}", (x, 13 + 15 * (k % 2)), colour, 0.4)
     cell = 56
     strip = np.full((cell + 34, max(width, cell * max(1, len(trace.boxes))), 3), 255, np.uint8)
     reject_name = "?"
