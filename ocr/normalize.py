@@ -46,6 +46,13 @@ def to_28x28(ink: np.ndarray, box: Box) -> np.ndarray:
     >>> to_28x28(ink, (8, 5, 4, 20)).shape
     (28, 28)
     """
+    out = np.zeros((28, 28), dtype=np.float32)
+    _paste_28x28(ink, box, out)
+    return out
+
+
+def _paste_28x28(ink: np.ndarray, box: Box, out: np.ndarray) -> None:
+    """Write the 28×28 rendering of `box` into a zeroed float32 (28, 28) array `out`."""
     x, y, w, h = box
     glyph = _fit(ink[y : y + h, x : x + w], 20)  # (gh, gw), longest side 20
     gh, gw = glyph.shape
@@ -56,9 +63,7 @@ def to_28x28(ink: np.ndarray, box: Box) -> np.ndarray:
         cx, cy = (gw - 1) / 2.0, (gh - 1) / 2.0
     left = min(max(round(14.0 - cx), 0), 28 - gw)
     top = min(max(round(14.0 - cy), 0), 28 - gh)
-    out = np.zeros((28, 28), dtype=np.float32)
-    out[top : top + gh, left : left + gw] = glyph * np.float32(1.0 / 255.0)
-    return out
+    np.multiply(glyph, np.float32(1.0 / 255.0), out=out[top : top + gh, left : left + gw])
 
 
 def to_8x8(ink: np.ndarray, box: Box) -> np.ndarray:
@@ -109,6 +114,11 @@ def glyph_batch(ink: np.ndarray, boxes: list[Box], *, size: int) -> np.ndarray:
     normalizer = _NORMALIZERS.get(size)
     if normalizer is None:
         raise ValueError(f"size must be 8 or 28, got {size!r}")
+    if size == 28:  # the reading path: write each glyph straight into its row
+        batch = np.zeros((len(boxes), 28, 28), dtype=np.float32)
+        for i, box in enumerate(boxes):
+            _paste_28x28(ink, box, batch[i])
+        return batch.reshape(len(boxes), 784)
     batch = np.empty((len(boxes), size * size), dtype=np.float32)
     for i, box in enumerate(boxes):
         batch[i] = normalizer(ink, box).ravel()

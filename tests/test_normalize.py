@@ -109,3 +109,13 @@ def test_any_box_gives_values_in_range(data):
     g28, g8 = normalize.to_28x28(ink, box), normalize.to_8x8(ink, box)
     assert 0 <= g28.min() and g28.max() <= 1 and g28.shape == (28, 28)
     assert 0 <= g8.min() and g8.max() <= 16 and g8.shape == (8, 8)
+
+
+def test_batch_rows_equal_single_glyph_normalization():
+    ink = np.zeros((40, 120), np.uint8)
+    for k in range(4):
+        ink[5 + k : 30 + k, 10 + 25 * k : 22 + 25 * k] = 255
+    boxes = [(10 + 25 * k, 5 + k, 12, 25) for k in range(4)]
+    batch = normalize.glyph_batch(ink, boxes, size=28)
+    expected = np.stack([normalize.to_28x28(ink, box).ravel() for box in boxes])
+    np.testing.assert_array_equal(batch, expected)
