@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "digits28.npz")
     parser.add_argument("--runs", type=int, default=15, help="repeats of the cold start")
     parser.add_argument("--style", default="plain")
+    parser.add_argument("--passes", type=int, default=3, help="in-process passes; the best is shown")
     args = parser.parse_args()
 
     if hasattr(os, "sched_setaffinity"):
@@ -105,9 +106,11 @@ def main() -> None:
     reader = Reader(args.model)
     reader.read(arrays[0])  # warm-up
     for label, sources in (("in-process, decoded arrays", arrays), ("in-process, PNG files", paths)):
-        start = time.perf_counter()
-        texts = [reader.read(s).text for s in sources]
-        seconds = time.perf_counter() - start
+        seconds = float("inf")
+        for _ in range(args.passes):  # the best of a few passes: this machine is shared
+            start = time.perf_counter()
+            texts = [reader.read(s).text for s in sources]
+            seconds = min(seconds, time.perf_counter() - start)
         s = score(truths, texts)
         table.append((label + ", 1 core", f"{len(sources) / seconds:,.0f} strips/s",
                       f"{seconds / len(sources) * 1000:.3f} ms/strip", f"exact {s.exact:.2%}"))
