@@ -192,6 +192,79 @@ def _write_debug(folder: Path, label: str, trace, reader) -> None:
     Image.fromarray(picture).save(folder / f"{stem}.debug.png")
 
 
+# --- batch -----------------------------------------------------------------------------
+
+
+def _parse_roi(text: Optional[str]) -> Optional[tuple[int, int, int, int]]:
+    if text is None:
+        return None
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected x,y,w,h in pixels, got {text!r}") from None
+    if w < 1 or h < 1 or x < 0 or y < 0:
+        raise typer.BadParameter(f"x and y must be >= 0, w and h >= 1, got {text!r}")
+    return x, y, w, h
+
+
+@command()
+def batch(
+    inputs: Annotated[list[Path], typer.Argument(help="Folders (and files) of images to read.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="results.csv or results.jsonl; '-' writes CSV to stdout.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0 = all cores).")] = 1,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
+    pattern: Annotated[
+        Optional[str], typer.Option("--glob", help="File names to read, e.g. '*.png' (default: image suffixes).")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Skip files already in OUT and append to it.")] = False,
+    model: ModelPath = None,
+    length: Length = None,
+    roi: Annotated[Optional[str], typer.Option(help="Read only this region of every image: x,y,w,h.")] = None,
+    dask: Annotated[
+        Optional[str], typer.Option(help="Run on a dask.distributed scheduler at this address, or 'local'.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Read every image in INPUTS and write one row per file (file, text, confidence, status, error).
+
+    Rows are written as files finish and flushed one by one: an interrupted run keeps every
+    finished row, and --resume carries on from there. JSONL rows also hold each glyph's box
+    and probabilities. A file that cannot be read gets status 'error' and a one-line reason.
+
+    Exit code 0 when every file was read, 1 when some were empty or unreadable, 2 for usage errors.
+    """
+    from ocr import batch as batch_lib
+
+    options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask)
+    show = not quiet and sys.stderr.isatty()
+    total = None
+    if show:  # a second, lazy pass over the names, for the bar's ETA
+        total = sum(1 for _ in batch_lib.iter_images([str(p) for p in inputs], recursive=recursive,
+                                                     pattern=pattern))
+    with _Bars() if show else _NoBars() as bars:
+        advance = bars.task("reading", total)
+        summary = batch_lib.run([str(p) for p in inputs], out, jobs=jobs, recursive=recursive,
+                                pattern=pattern, resume=resume,
+                                progress=lambda n, row: advance(n), **options)
+    if not quiet:
+        _err(str(summary))
+    if summary.empty or summary.errors:
+        raise typer.Exit(int(ExitCode.some_files_failed))
+
+
+class _NoBars:
+    live = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def task(self, label: str, total):
+        return lambda n=1, note="": None
+
+
 # --- eval ------------------------------------------------------------------------------
 
 

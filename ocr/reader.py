@@ -9,7 +9,8 @@ version that keeps a shared default ``Reader``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from ocr import binarize, decode, image, normalize, segment
 from ocr import model as model_io
 from ocr.decode import Reading
+from ocr.errors import InputError, OcrError
 
 __all__ = ["Reader", "read", "Trace"]
 
@@ -73,6 +75,59 @@ class Reader:
             proba, boxes, classes=self.model.classes, length=length, drop_rejected=drop_rejected
         )
         return Trace(gray=gray, ink=ink, boxes=tuple(boxes), proba=proba, reading=reading)
+
+    def read_batch(
+        self,
+        sources: Sequence[Any],
+        *,
+        names: Sequence[str | None] | None = None,
+        length: int | None = None,
+        drop_rejected: bool = False,
+        roi: segment.Box | None = None,
+    ) -> list[Reading | OcrError]:
+        """Read many images, classifying the glyphs of all of them in one network pass.
+
+        Args:
+            sources: images, as for ``read``.
+            names: what error messages call each source.
+            length: the number of digits expected in each, if known.
+            drop_rejected: leave out glyphs the network refuses.
+            roi: read only this region ``(x, y, w, h)`` of every image; boxes are still
+                given in the whole image's pixels.
+
+        Returns:
+            One ``Reading`` per source, or the ``OcrError`` that source raised (a bad file
+            does not stop the others), in the order of ``sources``.
+        """
+        names = list(names) if names is not None else [None] * len(sources)
+        prepared: list[tuple[np.ndarray, list[segment.Box], tuple[int, int]] | OcrError] = []
+        rows = []
+        for source, name in zip(sources, names):
+            try:
+                gray, offset = _crop(image.load(source, name=name), roi, name)
+                ink = binarize.ink_mask(gray)
+                boxes = segment.glyph_boxes(ink)
+                rows.append(normalize.glyph_batch(ink, boxes, size=self.model.input_size))
+                prepared.append((ink, boxes, offset))
+            except OcrError as e:
+                prepared.append(e)
+        n_inputs = self.model.input_size**2
+        X = np.concatenate(rows) if rows else np.zeros((0, n_inputs), np.float32)
+        proba = self.model.predict_proba(X) if len(X) else np.zeros((0, len(self.model.classes)), np.float32)
+        results: list[Reading | OcrError] = []
+        start = 0
+        for item in prepared:
+            if isinstance(item, OcrError):
+                results.append(item)
+                continue
+            ink, boxes, offset = item
+            p = proba[start : start + len(boxes)]
+            start += len(boxes)
+            boxes, p = self._cut_wide(ink, boxes, p)
+            reading = decode.best_reading(p, boxes, classes=self.model.classes, length=length,
+                                          drop_rejected=drop_rejected)
+            results.append(_shifted(reading, offset))
+        return results
 
     def _classify(self, ink: np.ndarray, boxes: list[segment.Box]) -> np.ndarray:
         """Class probabilities (n, n_classes) of the glyphs in ``boxes``, one network pass."""
@@ -134,7 +189,7 @@ class Reader:
         return [(pieces[k], by_key[k]) for k in path]
 
     def read(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
-             name: str | None = None) -> Reading:
+             name: str | None = None, roi: segment.Box | None = None) -> Reading:
         """Read the digits in ``source`` (a path, encoded bytes, a NumPy array or a PIL image).
 
         Args:
@@ -142,10 +197,18 @@ class Reader:
             length: the number of digits expected, if known.
             drop_rejected: leave out glyphs the network refuses instead of marking them "?".
             name: what error messages call the source.
+            roi: read only this region ``(x, y, w, h)``; boxes stay in the whole image's pixels.
 
         Raises:
             ImageError: the source is not a readable image.
+            InputError: ``roi`` lies outside the image.
         """
+        if roi is not None:
+            result = self.read_batch([source], names=[name], length=length,
+                                     drop_rejected=drop_rejected, roi=roi)[0]
+            if isinstance(result, OcrError):
+                raise result
+            return result
         return self.trace(source, length=length, drop_rejected=drop_rejected, name=name).reading
 
 
@@ -164,3 +227,24 @@ def read(source: Any, *, model: str | Path | None = None, length: int | None = N
     if key not in _default_readers:
         _default_readers[key] = Reader(model)
     return _default_readers[key].read(source, length=length, drop_rejected=drop_rejected)
+
+
+def _crop(gray: np.ndarray, roi: segment.Box | None, name: str | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """The region ``roi`` of ``gray`` (clipped to the image) and its offset (x, y)."""
+    if roi is None:
+        return gray, (0, 0)
+    x, y, w, h = roi
+    height, width = gray.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        raise InputError(f"{name or '<image>'}: region {x},{y},{w},{h} lies outside the {width}×{height} image")
+    return np.ascontiguousarray(gray[y0:y1, x0:x1]), (x0, y0)
+
+
+def _shifted(reading: Reading, offset: tuple[int, int]) -> Reading:
+    """``reading`` with every glyph box moved by ``offset`` (from a region to the whole image)."""
+    dx, dy = offset
+    if not (dx or dy):
+        return reading
+    glyphs = tuple(replace(g, box=(g.box[0] + dx, g.box[1] + dy, g.box[2], g.box[3])) for g in reading.glyphs)
+    return replace(reading, glyphs=glyphs)

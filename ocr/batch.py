@@ -1,0 +1,414 @@
+"""Folders of images → one result row per file, streamed to CSV or JSONL.
+
+Paths are listed lazily and handed out in chunks; each worker process loads the model once
+and reads a whole chunk with ``Reader.read_batch`` (the glyphs of all its images in one
+matrix product). Rows are written as they come back, in order of completion, and flushed
+one by one, so an interrupted run leaves a valid file holding every finished row; ``resume``
+skips the files already in it. A file that cannot be read becomes a row with status
+``error`` and a one-line reason; the run goes on.
+
+The same chunk function runs on a ``dask.distributed`` cluster (``dask=ADDRESS`` or
+``"local"``) when one machine is not enough.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from ocr.errors import DataError, InputError, OcrError
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "BatchOptions",
+    "Row",
+    "Summary",
+    "iter_images",
+    "read_chunk",
+    "read_many",
+    "RowWriter",
+    "finished_files",
+    "run",
+]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+CSV_COLUMNS = ("file", "text", "confidence", "status", "error")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What every worker needs to read a chunk (small and picklable)."""
+
+    model: str | None = None  # model file; None: the shipped 28×28 model
+    length: int | None = None  # digits expected per image
+    roi: tuple[int, int, int, int] | None = None  # region (x, y, w, h) to read in every image
+    drop_rejected: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    """The result for one file.
+
+    Attributes:
+        file: the path as given or found.
+        text: the digits read ("" when empty or failed).
+        confidence: the reading's confidence (0 when empty or failed).
+        status: "ok", "empty" (nothing readable) or "error" (the file could not be read).
+        error: the one-line reason for "error", else "".
+        glyphs: per glyph {char, box, prob, alternatives} (JSONL output only).
+    """
+
+    file: str
+    text: str
+    confidence: float
+    status: str
+    error: str = ""
+    glyphs: tuple[dict, ...] = ()
+
+    def to_dict(self, *, glyphs: bool = True) -> dict:
+        out = {"file": self.file, "text": self.text, "confidence": round(self.confidence, 6),
+               "status": self.status, "error": self.error}
+        if glyphs:
+            out["glyphs"] = list(self.glyphs)
+        return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    files: int
+    read: int
+    empty: int
+    errors: int
+    seconds: float
+
+    @property
+    def files_per_second(self) -> float:
+        return self.files / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        return (f"files {self.files}, read {self.read}, empty {self.empty}, errors {self.errors}, "
+                f"{self.seconds:.1f} s, {self.files_per_second:,.0f} files/s")
+
+
+# --- finding the files ---------------------------------------------------------------------
+
+
+def _matches(name: str, pattern: str | None) -> bool:
+    if pattern is not None:
+        return fnmatch.fnmatch(name, pattern)
+    return name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def iter_images(inputs: Iterable[str | Path], *, recursive: bool = False,
+                pattern: str | None = None) -> Iterator[str]:
+    """Yield image paths lazily: files as given, folders' images in name order.
+
+    Args:
+        inputs: files and folders.
+        recursive: descend into sub-folders (symbolic links to folders are not followed,
+            so a link loop cannot trap the walk).
+        pattern: a glob such as ``"*.png"`` for the file names; default: the image suffixes.
+
+    Raises:
+        InputError: an input that does not exist.
+    """
+    for item in inputs:
+        path = os.fspath(item)
+        if os.path.isdir(path):
+            if recursive:
+                for folder, dirs, files in os.walk(path, followlinks=False):
+                    dirs.sort()
+                    for name in sorted(files):
+                        if _matches(name, pattern):
+                            yield os.path.join(folder, name)
+            else:
+                with os.scandir(path) as entries:
+                    names = sorted(e.name for e in entries if not e.is_dir())
+                for name in names:
+                    if _matches(name, pattern):
+                        yield os.path.join(path, name)
+        elif os.path.exists(path) or os.path.islink(path):
+            yield path
+        else:
+            raise InputError(f"{path}: no such file or folder")
+
+
+# --- reading a chunk (in a worker) ---------------------------------------------------------
+
+_readers: dict[str | None, Any] = {}  # one Reader per model file, per process
+
+
+def _reader(model: str | None):
+    if model not in _readers:
+        from ocr.reader import Reader
+
+        _readers[model] = Reader(model)
+    return _readers[model]
+
+
+def _ignore_sigint() -> None:
+    """Pool initializer: Ctrl-C is the parent's to handle; workers just stop when told."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def read_chunk(paths: Sequence[str], options: BatchOptions) -> list[Row]:
+    """Read a chunk of files with the worker's cached reader; one ``Row`` per path, in order."""
+    reader = _reader(options.model)
+    results = reader.read_batch(list(paths), names=list(paths), length=options.length,
+                                drop_rejected=options.drop_rejected, roi=options.roi)
+    rows = []
+    for path, result in zip(paths, results):
+        if isinstance(result, OcrError):
+            rows.append(Row(path, "", 0.0, "error", str(result).replace("\n", " ")))
+        elif result.text:
+            glyphs = tuple(result.to_dict()["glyphs"])
+            rows.append(Row(path, result.text, result.confidence, "ok", "", glyphs))
+        else:
+            rows.append(Row(path, "", 0.0, "empty"))
+    return rows
+
+
+def _chunks(paths: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for path in paths:
+        chunk.append(path)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _in_process(chunks: Iterator[list[str]], options: BatchOptions) -> Iterator[list[Row]]:
+    for chunk in chunks:
+        yield read_chunk(chunk, options)
+
+
+def _process_pool(chunks: Iterator[list[str]], options: BatchOptions, jobs: int) -> Iterator[list[Row]]:
+    """Chunks through a process pool, at most 2 × jobs in flight, yielded as they finish."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+    pending: set = set()
+    try:
+        for chunk in chunks:
+            pending.add(pool.submit(read_chunk, chunk, options))
+            if len(pending) >= 2 * jobs:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask(chunks: Iterator[list[str]], options: BatchOptions, jobs: int, address: str) -> Iterator[list[Row]]:
+    """Chunks on a dask.distributed cluster (``address``, or "local" for a LocalCluster)."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as e:
+        raise InputError("--dask needs dask.distributed: pip install 'digit-strip-ocr[dask]'") from e
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                           dashboard_address=None) if address == "local" else None
+    client = Client(cluster if cluster is not None else address)
+    try:
+        window = as_completed()
+        in_flight = 0
+        for chunk in chunks:
+            window.add(client.submit(read_chunk, chunk, options, pure=False))
+            in_flight += 1
+            if in_flight >= 4 * jobs:
+                future = next(window)
+                in_flight -= 1
+                yield future.result()
+        for future in window:
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def read_many(
+    paths: Iterable[str | Path],
+    *,
+    jobs: int = 1,
+    model: str | Path | None = None,
+    length: int | None = None,
+    roi: tuple[int, int, int, int] | None = None,
+    drop_rejected: bool = False,
+    chunk_size: int = 64,
+    dask: str | None = None,
+) -> Iterator[Row]:
+    """Read many images lazily, yielding one ``Row`` per path in order of completion.
+
+    Args:
+        paths: image paths (any iterable; consumed lazily).
+        jobs: worker processes; 1 reads in this process, 0 uses every core.
+        model, length, roi, drop_rejected: as for ``Reader.read``.
+        chunk_size: files per task handed to a worker.
+        dask: a dask.distributed scheduler address, or "local" for a LocalCluster.
+
+    >>> for row in read_many(["a.png", "b.png"], jobs=2):   # doctest: +SKIP
+    ...     print(row.file, row.text, row.status)
+    """
+    jobs = jobs or os.cpu_count() or 1
+    options = BatchOptions(model=os.fspath(model) if model is not None else None,
+                           length=length, roi=roi, drop_rejected=drop_rejected)
+    chunks = _chunks((os.fspath(p) for p in paths), chunk_size)
+    if dask:
+        results = _dask(chunks, options, jobs, dask)
+    elif jobs == 1:
+        _reader(options.model)  # a bad model is an error before any file is read
+        results = _in_process(chunks, options)
+    else:
+        _check_model(options.model)
+        results = _process_pool(chunks, options, jobs)
+    for rows in results:
+        yield from rows
+
+
+def _check_model(model: str | None) -> None:
+    """Load the model once here so that a bad file fails fast, not in every worker."""
+    from ocr import model as model_io
+
+    model_io.load(model if model is not None else model_io.default_model_path())
+
+
+# --- writing the rows ------------------------------------------------------------------------
+
+
+def _format(path: str | Path) -> str:
+    return "jsonl" if str(path).endswith((".jsonl", ".json", ".ndjson")) else "csv"
+
+
+def finished_files(path: str | Path) -> set[str]:
+    """The files already in an output (for resume), after cutting off a half-written last row.
+
+    Raises:
+        DataError: the file exists but is not an output of this tool.
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return set()
+    _drop_partial_line(path)
+    done = set()
+    with path.open(encoding="utf-8", newline="") as f:
+        if _format(path) == "jsonl":
+            for n, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        done.add(json.loads(line)["file"])
+                    except (ValueError, KeyError, TypeError) as e:
+                        raise DataError(f"{path}:{n}: not a row of an ocr batch output ({e})") from e
+        else:
+            reader = csv.DictReader(f)
+            if reader.fieldnames is None or "file" not in reader.fieldnames:
+                raise DataError(f"{path}: not an ocr batch output (no 'file' column)")
+            done.update(row["file"] for row in reader if row.get("file"))
+    return done
+
+
+def _drop_partial_line(path: Path) -> None:
+    """Truncate a file after its last newline: a row cut off by a crash is read again."""
+    with path.open("rb+") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        step = min(size, 1 << 16)
+        f.seek(size - step)
+        tail = f.read(step)
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        f.truncate(size - step + cut + 1 if cut >= 0 else 0)
+
+
+class RowWriter:
+    """Append rows to a CSV or JSONL file (or stdout for "-"), flushing after every row."""
+
+    def __init__(self, target: str | Path, *, append: bool = False, stream: TextIO | None = None) -> None:
+        self.format = _format(target)
+        self.is_stdout = str(target) == "-"
+        if self.is_stdout:
+            self.file = stream or sys.stdout
+            new = True
+        else:
+            path = Path(target)
+            new = not (append and path.exists() and path.stat().st_size > 0)
+            self.file = path.open("a" if append else "w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self.file) if self.format == "csv" else None
+        if self._csv is not None and new:
+            self._csv.writerow(CSV_COLUMNS)
+            self.file.flush()
+
+    def write(self, row: Row) -> None:
+        if self._csv is not None:
+            self._csv.writerow([row.file, row.text, f"{row.confidence:.6f}", row.status, row.error])
+        else:
+            self.file.write(json.dumps(row.to_dict()) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        if not self.is_stdout:
+            self.file.close()
+
+    def __enter__(self) -> "RowWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    jobs: int = 1,
+    recursive: bool = False,
+    pattern: str | None = None,
+    resume: bool = False,
+    progress: Callable[[int, Row], None] | None = None,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] | None = None,
+    **read_options,
+) -> Summary:
+    """Read every image under ``inputs`` and write one row per file to ``out``.
+
+    Args:
+        inputs: files and folders.
+        out: ``.csv`` or ``.jsonl`` path, or "-" for stdout (CSV unless ``stream`` says).
+        jobs: worker processes (0: all cores).
+        recursive, pattern: as for ``iter_images``.
+        resume: skip files already in ``out`` and append to it.
+        progress: called with (1, row) per written row.
+        **read_options: model, length, roi, drop_rejected, chunk_size, dask (see ``read_many``).
+
+    Returns:
+        Counts of files read, empty and failed, and the seconds taken.
+    """
+    import time
+
+    clock = clock or time.perf_counter
+    start = clock()
+    skip = finished_files(out) if resume and str(out) != "-" else set()
+    paths = (p for p in iter_images(inputs, recursive=recursive, pattern=pattern) if p not in skip)
+    counts = {"ok": 0, "empty": 0, "error": 0}
+    with RowWriter(out, append=resume, stream=stream) as writer:
+        for row in read_many(paths, jobs=jobs, **read_options):
+            writer.write(row)
+            counts[row.status] += 1
+            if progress is not None:
+                progress(1, row)
+    return Summary(files=sum(counts.values()), read=counts["ok"], empty=counts["empty"],
+                   errors=counts["error"], seconds=clock() - start)
