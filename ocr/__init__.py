@@ -5,12 +5,12 @@
 >>> reading.text, round(reading.confidence, 3)  # doctest: +SKIP
 ('40172', 0.998)
 
-The public API is ``read``, ``Reader``, ``Reading`` and ``Glyph``; they are imported on first
+The public API is ``read``, ``read_many``, ``Reader``, ``Reading`` and ``Glyph``; they are imported on first
 use so that ``import ocr`` (and the ``ocr`` command's start-up) stays fast.
 """
 
 __version__ = "0.1.0"
-__all__ = ["read", "Reader", "Reading", "Glyph", "__version__"]
+__all__ = ["read", "read_many", "Reader", "Reading", "Glyph", "__version__"]
 
 
 def __getattr__(name: str):
@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from ocr import reader
 
         return getattr(reader, name)
+    if name == "read_many":
+        from ocr import batch
+
+        return batch.read_many
     if name in ("Reading", "Glyph"):
         from ocr import decode
 
