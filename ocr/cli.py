@@ -211,7 +211,7 @@ def _parse_roi(text: Optional[str]) -> Optional[tuple[int, int, int, int]]:
 def batch(
     inputs: Annotated[list[Path], typer.Argument(help="Folders (and files) of images to read.")],
     out: Annotated[str, typer.Option("--out", "-o", help="results.csv or results.jsonl; '-' writes CSV to stdout.")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0 = all cores).")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0 = all cores).")] = 0,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     pattern: Annotated[
         Optional[str], typer.Option("--glob", help="File names to read, e.g. '*.png' (default: image suffixes).")
