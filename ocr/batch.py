@@ -51,6 +51,8 @@ class BatchOptions:
     length: int | None = None  # digits expected per image
     roi: tuple[int, int, int, int] | None = None  # region (x, y, w, h) to read in every image
     drop_rejected: bool = False
+    max_pixels: int | None = None  # image size limits; None: the library's defaults
+    max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,15 +145,18 @@ def iter_images(inputs: Iterable[str | Path], *, recursive: bool = False,
 
 # --- reading a chunk (in a worker) ---------------------------------------------------------
 
-_readers: dict[str | None, Any] = {}  # one Reader per model file, per process
+_readers: dict[tuple, Any] = {}  # one Reader per model file and limits, per process
 
 
-def _reader(model: str | None):
-    if model not in _readers:
+def _reader(options: BatchOptions):
+    key = (options.model, options.max_pixels, options.max_bytes)
+    if key not in _readers:
+        from ocr import image
         from ocr.reader import Reader
 
-        _readers[model] = Reader(model)
-    return _readers[model]
+        _readers[key] = Reader(options.model, max_pixels=options.max_pixels or image.MAX_PIXELS,
+                               max_bytes=options.max_bytes or image.MAX_BYTES)
+    return _readers[key]
 
 
 def _ignore_sigint() -> None:
@@ -161,7 +166,7 @@ def _ignore_sigint() -> None:
 
 def read_chunk(paths: Sequence[str], options: BatchOptions) -> list[Row]:
     """Read a chunk of files with the worker's cached reader; one ``Row`` per path, in order."""
-    reader = _reader(options.model)
+    reader = _reader(options)
     results = reader.read_batch(list(paths), names=list(paths), length=options.length,
                                 drop_rejected=options.drop_rejected, roi=options.roi)
     rows = []
@@ -250,6 +255,8 @@ def read_many(
     drop_rejected: bool = False,
     chunk_size: int = 64,
     dask: str | None = None,
+    max_pixels: int | None = None,
+    max_bytes: int | None = None,
 ) -> Iterator[Row]:
     """Read many images lazily, yielding one ``Row`` per path in order of completion.
 
@@ -257,6 +264,7 @@ def read_many(
         paths: image paths (any iterable; consumed lazily).
         jobs: worker processes; 1 reads in this process, 0 uses every core.
         model, length, roi, drop_rejected: as for ``Reader.read``.
+        max_pixels, max_bytes: image size limits (default: the library's).
         chunk_size: files per task handed to a worker.
         dask: a dask.distributed scheduler address, or "local" for a LocalCluster.
 
@@ -265,12 +273,13 @@ def read_many(
     """
     jobs = jobs or os.cpu_count() or 1
     options = BatchOptions(model=os.fspath(model) if model is not None else None,
-                           length=length, roi=roi, drop_rejected=drop_rejected)
+                           length=length, roi=roi, drop_rejected=drop_rejected,
+                           max_pixels=max_pixels, max_bytes=max_bytes)
     chunks = _chunks((os.fspath(p) for p in paths), chunk_size)
     if dask:
         results = _dask(chunks, options, jobs, dask)
     elif jobs == 1:
-        _reader(options.model)  # a bad model is an error before any file is read
+        _reader(options)  # a bad model is an error before any file is read
         results = _in_process(chunks, options)
     else:
         _check_model(options.model)

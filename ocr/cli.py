@@ -36,6 +36,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of te
 Length = Annotated[
     Optional[int], typer.Option("--length", "-n", min=1, help="Number of digits expected, if known.")
 ]
+MaxPixels = Annotated[
+    int, typer.Option("--max-pixels", min=1, help="Refuse images declaring more pixels (checked before decoding).")
+]
+MaxBytes = Annotated[int, typer.Option("--max-bytes", min=1, help="Refuse image files larger than this.")]
+_MAX_PIXELS, _MAX_BYTES = 40_000_000, 50 * 2**20  # ocr.image's defaults (not imported: start-up time)
 
 
 def _err(message: str) -> None:
@@ -143,6 +148,8 @@ def read(
     drop_rejected: Annotated[
         bool, typer.Option("--drop-rejected", help="Leave out glyphs that are not digits instead of printing '?'.")
     ] = False,
+    max_pixels: MaxPixels = _MAX_PIXELS,
+    max_bytes: MaxBytes = _MAX_BYTES,
 ) -> None:
     """Read the digits in each IMAGE.
 
@@ -154,7 +161,7 @@ def read(
     """
     from ocr.reader import Reader
 
-    reader = Reader(model)
+    reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
     worst = ExitCode.ok
     for name in images:
         source = sys.stdin.buffer.read() if name == "-" else name
@@ -224,6 +231,8 @@ def batch(
         Optional[str], typer.Option(help="Run on a dask.distributed scheduler at this address, or 'local'.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    max_pixels: MaxPixels = _MAX_PIXELS,
+    max_bytes: MaxBytes = _MAX_BYTES,
 ) -> None:
     """Read every image in INPUTS and write one row per file (file, text, confidence, status, error).
 
@@ -235,7 +244,8 @@ def batch(
     """
     from ocr import batch as batch_lib
 
-    options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask)
+    options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask,
+                   max_pixels=max_pixels, max_bytes=max_bytes)
     show = not quiet and sys.stderr.isatty()
     total = None
     if show:  # a second, lazy pass over the names, for the bar's ETA
@@ -277,6 +287,8 @@ def evaluate(
     report: Annotated[
         Optional[Path], typer.Option("--report", help="Write a PNG: confusion heatmap and worst misreads.")
     ] = None,
+    max_pixels: MaxPixels = _MAX_PIXELS,
+    max_bytes: MaxBytes = _MAX_BYTES,
 ) -> None:
     """Score the model on a labelled FOLDER: exact-match rate, character accuracy, confusion matrix.
 
@@ -286,7 +298,7 @@ def evaluate(
     from ocr.metrics import format_confusion
     from ocr.reader import Reader
 
-    reader = Reader(model)
+    reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
     total = len(read_labels(folder))
     with _progress(total, "reading") as advance:
         result = evaluate_folder(lambda p: reader.read(p, length=length).text, folder, progress=advance)

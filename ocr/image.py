@@ -22,14 +22,16 @@ from ocr.errors import ImageError
 __all__ = ["load"]
 
 _HINT_FORMATS = "give a PNG, JPEG, BMP, TIFF, GIF or WebP file"
+MAX_PIXELS = 40_000_000  # default limit on width × height, checked before decoding
+MAX_BYTES = 50 * 2**20  # default limit on the size of an image file
 
 
 def load(
     source: str | os.PathLike | bytes | bytearray | memoryview | np.ndarray | Image.Image,
     *,
     name: str | None = None,
-    max_pixels: int = 40_000_000,
-    max_bytes: int = 50 * 2**20,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
 ) -> np.ndarray:
     """Load an image from a path, encoded bytes, an array or a PIL image as 8-bit gray.
 
@@ -64,7 +66,8 @@ def load(
         name = name or "<bytes>"
         data = bytes(source)
         if len(data) > max_bytes:
-            raise ImageError(f"{name}: {len(data)} bytes is more than the limit of {max_bytes} bytes")
+            raise ImageError(f"{name}: {len(data)} bytes is more than the limit of {max_bytes} bytes "
+                             "(raise it with --max-bytes, or max_bytes= in Python)")
     elif isinstance(source, (str, os.PathLike)):
         path = os.fsdecode(source)
         name = name or path
@@ -87,7 +90,8 @@ def _read_file(path: str, name: str, max_bytes: int) -> bytes:
             n_bytes = os.fstat(f.fileno()).st_size
             if n_bytes > max_bytes:
                 raise ImageError(
-                    f"{name}: file is {n_bytes} bytes, more than the limit of {max_bytes} bytes"
+                    f"{name}: file is {n_bytes} bytes, more than the limit of {max_bytes} bytes "
+                    "(raise it with --max-bytes, or max_bytes= in Python)"
                 )
             return f.read(max_bytes + 1)[: max_bytes + 1]
     except FileNotFoundError as e:
@@ -106,7 +110,8 @@ def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise ImageError(
             f"{name}: image declares {width}×{height} = {width * height} pixels, "
-            f"more than the limit of {max_pixels}; shrink it or raise max_pixels"
+            f"more than the limit of {max_pixels}; shrink it or raise the limit with --max-pixels "
+            "(max_pixels= in Python)"
         )
 
 
@@ -126,7 +131,8 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError(
-            f"{name}: image declares more pixels than allowed ({e}); shrink it or raise max_pixels"
+            f"{name}: image declares more pixels than allowed ({e}); shrink it or raise the limit "
+            "with --max-pixels (max_pixels= in Python)"
         ) from e
     except Image.UnidentifiedImageError as e:
         raise ImageError(f"{name}: not a recognised image file; {_HINT_FORMATS}") from e

@@ -51,13 +51,17 @@ class Reader:
 
     Args:
         model: a model file path, a loaded ``Model``, or None for the shipped 28×28 model.
+        max_pixels: refuse images declaring more pixels than this (checked before decoding).
+        max_bytes: refuse image files larger than this.
 
     >>> reader = Reader()                                   # doctest: +SKIP
     >>> reader.read("strip.png").text                       # doctest: +SKIP
     '40172'
     """
 
-    def __init__(self, model: str | Path | model_io.Model | None = None) -> None:
+    def __init__(self, model: str | Path | model_io.Model | None = None, *,
+                 max_pixels: int = image.MAX_PIXELS, max_bytes: int = image.MAX_BYTES) -> None:
+        self.limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
         if isinstance(model, model_io.Model):
             self.model = model
         else:
@@ -66,7 +70,7 @@ class Reader:
     def trace(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
               name: str | None = None) -> Trace:
         """Read ``source`` and keep every stage's output."""
-        gray = image.load(source, name=name)
+        gray = image.load(source, name=name, **self.limits)
         ink = binarize.ink_mask(gray)
         boxes = segment.glyph_boxes(ink)
         proba = self._classify(ink, boxes)
@@ -104,7 +108,7 @@ class Reader:
         rows = []
         for source, name in zip(sources, names):
             try:
-                gray, offset = _crop(image.load(source, name=name), roi, name)
+                gray, offset = _crop(image.load(source, name=name, **self.limits), roi, name)
                 ink = binarize.ink_mask(gray)
                 boxes = segment.glyph_boxes(ink)
                 rows.append(normalize.glyph_batch(ink, boxes, size=self.model.input_size))

@@ -147,3 +147,19 @@ def test_train_a_tiny_model_that_loads(tmp_path):
     m = model_io.load(out)
     assert m.input_size == 8 and m.network.sizes == [64, 16, 11]
     assert "Roboto" in m.meta["held_out_families"] and "Roboto" not in m.meta["fonts"]
+
+
+def test_size_limits_can_be_lowered_and_raised(strips):
+    path = str(strips["4017"])
+    result = runner.invoke(app, ["read", "--max-pixels", "100", path])
+    assert result.exit_code == ExitCode.input_file and "max_pixels" in result.stderr
+    result = runner.invoke(app, ["read", "--max-bytes", "10", path])
+    assert result.exit_code == ExitCode.input_file and "limit" in result.stderr
+    result = runner.invoke(app, ["read", "--max-pixels", "1000000", path])
+    assert result.exit_code == ExitCode.ok and result.stdout == "4017\n"
+
+
+def test_cli_limit_defaults_match_the_library():
+    from ocr import cli, image
+
+    assert (cli._MAX_PIXELS, cli._MAX_BYTES) == (image.MAX_PIXELS, image.MAX_BYTES)
