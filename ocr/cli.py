@@ -513,10 +513,22 @@ def demo(
     typer.echo(f"strips in {folder}; debug overlay: {overlay_path}")
 
 
+# typer's usage errors (bad option, missing argument) derive from click's ClickException,
+# which typer vendors in recent versions; reach it through a public class rather than a
+# private module.
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: usage errors become one ``error:`` line and exit code 2."""
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except _ClickException as e:
+        where = getattr(getattr(e, "ctx", None), "command_path", None) or "ocr"
+        message = " ".join(e.format_message().split())
+        _err(f"error: {message} (see '{where} --help')")
+        sys.exit(e.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         _err("interrupted")
         sys.exit(int(ExitCode.interrupted))
+    sys.exit(code if isinstance(code, int) else 0)

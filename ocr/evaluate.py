@@ -44,7 +44,8 @@ def read_labels(folder: str | Path) -> list[tuple[str, str]]:
     if not path.is_file():
         raise DataError(f"{path}: no labels.csv in the folder (need a header 'file,text')")
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        # utf-8-sig: spreadsheets save "UTF-8 CSV" with a byte-order mark before the header.
+        with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             if reader.fieldnames is None or not {"file", "text"} <= set(reader.fieldnames):
                 raise DataError(f"{path}: header must name the columns 'file' and 'text'")
@@ -54,7 +55,9 @@ def read_labels(folder: str | Path) -> list[tuple[str, str]]:
                 if not name or text is None:
                     raise DataError(f"{path}:{line}: a row needs both a file and a text")
                 rows.append((name, text.strip()))
-    except (UnicodeDecodeError, csv.Error) as e:
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text ({e}); save it as UTF-8") from e
+    except csv.Error as e:
         raise DataError(f"{path}: not a readable CSV file ({e})") from e
     if not rows:
         raise DataError(f"{path}: no rows")

@@ -10,7 +10,10 @@ their input.
 from __future__ import annotations
 
 import io
+import logging
 import os
+import stat
+import re
 import warnings
 
 import cv2
@@ -20,6 +23,8 @@ from PIL import Image, ImageOps
 from ocr.errors import ImageError
 
 __all__ = ["load"]
+
+log = logging.getLogger(__name__)
 
 _HINT_FORMATS = "give a PNG, JPEG, BMP, TIFF, GIF or WebP file"
 MAX_PIXELS = 40_000_000  # default limit on width × height, checked before decoding
@@ -57,23 +62,23 @@ def load(
     dtype('uint8')
     """
     if isinstance(source, np.ndarray):
-        return _from_array(source, name or "<array>", max_pixels)
+        return _from_array(source, _one_line(name or "<array>"), max_pixels)
     if isinstance(source, Image.Image):
-        name = name or "<PIL image>"
+        name = _one_line(name or "<PIL image>")
         _check_pixels(source.size, name, max_pixels)
         return _from_pil(source, name)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        name = name or "<bytes>"
+        name = _one_line(name or "<bytes>")
         data = bytes(source)
         if len(data) > max_bytes:
             raise ImageError(f"{name}: {len(data)} bytes is more than the limit of {max_bytes} bytes "
                              "(raise it with --max-bytes, or max_bytes= in Python)")
     elif isinstance(source, (str, os.PathLike)):
         path = os.fsdecode(source)
-        name = name or path
+        name = _one_line(name or path)
         data = _read_file(path, name, max_bytes)
     else:
-        name = name or f"<{type(source).__name__}>"
+        name = _one_line(name or f"<{type(source).__name__}>")
         raise ImageError(
             f"{name}: cannot load a {type(source).__name__}; "
             "give a file path, image file bytes, a NumPy array or a PIL image"
@@ -86,6 +91,13 @@ def load(
 def _read_file(path: str, name: str, max_bytes: int) -> bytes:
     """Read at most `max_bytes` of a file, translating each OS failure into an ImageError."""
     try:
+        # A named pipe or a device would block or never end: refuse anything but a regular
+        # file before opening it.
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise ImageError(f"{name}: not a regular file (a pipe, socket or device)")
         with open(path, "rb") as f:
             n_bytes = os.fstat(f.fileno()).st_size
             if n_bytes > max_bytes:
@@ -104,6 +116,22 @@ def _read_file(path: str, name: str, max_bytes: int) -> bytes:
         raise ImageError(f"{name}: cannot read the file ({e.strerror or e})") from e
 
 
+def _one_line(name: str) -> str:
+    """`name` fit for a one-line message: control characters escaped (a file may be called
+    "a\\nb.png"), and bytes that were not UTF-8 in the file name shown as ``\\xNN``."""
+    if name.isprintable():
+        return name
+    out = []
+    for c in name:
+        if "\udc80" <= c <= "\udcff":  # os.fsdecode's stand-in for an undecodable byte
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(repr(c)[1:-1])  # "\\n", "\\t", "\\x1b", "\\u2028" …
+    return "".join(out)
+
+
 def _check_pixels(size: tuple[int, int], name: str, max_pixels: int) -> None:
     """Refuse an image whose declared width × height is above `max_pixels`."""
     width, height = size
@@ -119,21 +147,21 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     """Decode encoded image bytes with Pillow, checking the declared size before the pixels."""
     try:
         with warnings.catch_warnings():
-            # Pillow warns (and above 2× its limit raises) on "decompression bombs";
-            # either way the answer here is the same refusal.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns above its own pixel limit; `max_pixels` is checked right after
+            # opening instead, so that --max-pixels decides (and the message names it).
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
                 _check_pixels(im.size, name, max_pixels)
-                im.seek(0)  # animated GIF / multi-page TIFF: the first frame
+                if getattr(im, "is_animated", False):  # GIF, TIFF, WebP … (n_frames would scan them all)
+                    log.info("%s: holds several frames or pages; reading the first", name)
+                im.seek(0)
                 im.load()
                 return _from_pil(im, name)
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(
-            f"{name}: image declares more pixels than allowed ({e}); shrink it or raise the limit "
-            "with --max-pixels (max_pixels= in Python)"
-        ) from e
+    except Image.DecompressionBombError as e:
+        # Pillow refuses above twice its limit, inside Image.open, before `max_pixels` is seen.
+        raise ImageError(_bomb_message(str(e), name, max_pixels)) from e
     except Image.UnidentifiedImageError as e:
         raise ImageError(f"{name}: not a recognised image file; {_HINT_FORMATS}") from e
     except MemoryError as e:
@@ -141,6 +169,17 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     except Exception as e:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError,
         # ValueError, EOFError, struct.error, IndexError, zlib.error … on malformed data.
         raise ImageError(f"{name}: truncated or corrupt image data ({type(e).__name__}: {e})") from e
+
+
+def _bomb_message(pillow_message: str, name: str, max_pixels: int) -> str:
+    """The refusal of an image Pillow would not open, in the words of `_check_pixels`."""
+    found = re.search(r"\((\d+) pixels\)", pillow_message)
+    declared = f"{int(found.group(1))} pixels" if found else "more pixels than Pillow opens"
+    hard_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+    if max_pixels < hard_limit:
+        return (f"{name}: image declares {declared}, more than the limit of {max_pixels}; shrink it "
+                "or raise the limit with --max-pixels (max_pixels= in Python)")
+    return f"{name}: image declares {declared}, more than the limit of {hard_limit} that Pillow decodes; shrink it"
 
 
 def _from_pil(im: Image.Image, name: str) -> np.ndarray:

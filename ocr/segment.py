@@ -18,6 +18,8 @@ __all__ = ["Box", "glyph_boxes", "pad_box", "cut_candidates", "sub_box"]
 Box = tuple[int, int, int, int]
 """A glyph's box `(x, y, w, h)` in the image's pixels: left, top, width, height."""
 
+MIN_HEIGHT, MIN_WIDTH = 6, 2  # an image smaller than this holds no readable digit
+
 
 def glyph_boxes(
     ink: np.ndarray,
@@ -58,8 +60,10 @@ def glyph_boxes(
     >>> glyph_boxes(ink)
     [(4, 3, 6, 14), (15, 3, 3, 14)]
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height, width = ink.shape
+    if height < MIN_HEIGHT or width < MIN_WIDTH:
+        return []  # too small to hold a readable digit (a 1-pixel slice is not a "1")
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     # Rows (x, y, w, h, area) as Python ints: a strip has a handful of components, and
     # plain tuples are several times faster than NumPy calls on arrays that small.
     rows = stats[1:].tolist()  # label 0 is the background
