@@ -148,8 +148,10 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             # Pillow warns above its own pixel limit; `max_pixels` is checked right after
-            # opening instead, so that --max-pixels decides (and the message names it).
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # opening instead, so that --max-pixels decides (and the message names it). Its
+            # other warnings (corrupt EXIF, odd TIFF tags) are noise beside the one answer
+            # this function gives: an image, or an ImageError.
+            warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as im:
                 _check_pixels(im.size, name, max_pixels)
                 if getattr(im, "is_animated", False):  # GIF, TIFF, WebP … (n_frames would scan them all)
