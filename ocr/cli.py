@@ -105,10 +105,18 @@ class _Bars:
     def __enter__(self) -> "_Bars":
         if self.live:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                                       TimeRemainingColumn)
+            from rich.text import Text
+
+            class Rate(ProgressColumn):
+                """Items per second, once rich has measured a speed."""
+
+                def render(self, task) -> Text:
+                    return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
 
             self.progress = Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), Rate(),
                 TimeRemainingColumn(), TextColumn("{task.fields[note]}"), console=Console(stderr=True),
             )
             self.progress.__enter__()
