@@ -47,6 +47,16 @@ def cold_start(exe: list[str], image: Path, model: Path, runs: int) -> float:
     return statistics.median(times)
 
 
+def median_wall(command: list[str], runs: int) -> float:
+    """Median wall seconds of running ``command`` to completion."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def tesseract_read(path: Path) -> str:
     result = subprocess.run(
         ["tesseract", str(path), "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"],
@@ -87,18 +97,8 @@ def main() -> None:
 
     table: list[tuple[str, str, str, str]] = []
     exe = [str(Path(sys.executable).with_name("ocr"))]
-    bare_times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        bare_times.append(time.perf_counter() - start)
-    bare = statistics.median(bare_times)
-    floor_times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import numpy, cv2, PIL.Image"], check=True)
-        floor_times.append(time.perf_counter() - start)
-    floor = statistics.median(floor_times)
+    bare = median_wall([sys.executable, "-c", "pass"], args.runs)
+    floor = median_wall([sys.executable, "-c", "import numpy, cv2, PIL.Image"], args.runs)
     cold = cold_start(exe, paths[0], args.model, args.runs)
     table.append(("cold start: `ocr read one.png`", f"{cold * 1000:.0f} ms", "aim ≤ 200 ms",
                   f"python alone {bare * 1000:.0f} ms; importing numpy+cv2+PIL {floor * 1000:.0f} ms"))

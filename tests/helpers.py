@@ -1,8 +1,12 @@
 """Test helpers: strips rendered in the test, the shipped model paths."""
 
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from synth import fonts as font_lib
 from synth.render import render_strip
@@ -22,3 +26,15 @@ def print_strip(text: str, *, family: str = "Roboto", size: int = 28, dark_on_li
     ink = render_strip(text, held_out_font(family), size=size, spacing=0.15, margin=8).ink
     gray = (255 * (1 - ink)).astype(np.uint8)
     return gray if dark_on_light else 255 - gray
+
+
+def encode(im: Image.Image, fmt: str, **params) -> bytes:
+    """The bytes of `im` saved in format `fmt`."""
+    buffer = io.BytesIO()
+    im.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

@@ -10,7 +10,6 @@ eval: 2 for a bad labels.csv). ``ocr batch`` gives every file its row and carrie
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import pickle
@@ -30,7 +29,7 @@ from PIL import Image
 
 from ocr import binarize, image, segment
 from ocr.errors import ExitCode, ImageError
-from tests.helpers import MODEL28, ROOT, print_strip
+from tests.helpers import MODEL28, ROOT, encode, png_chunk, print_strip
 
 TEXT = "4017"  # the digits on every readable kind
 OTHER = "2958"  # the digits on the frames and pages after the first
@@ -41,14 +40,6 @@ IS_ROOT = os.name == "posix" and os.geteuid() == 0
 # --- building the files ----------------------------------------------------------------
 
 
-def _encode(im: Image.Image, fmt: str, **params) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, fmt, **params)
-    return buffer.getvalue()
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _png_gray(width: int, height: int, *, value: int = 255, n_rows: int | None = None) -> bytes:
@@ -61,8 +52,8 @@ def _png_gray(width: int, height: int, *, value: int = 255, n_rows: int | None =
     idat = b"".join(packer.compress(row) for _ in range(height if n_rows is None else n_rows))
     idat += packer.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat)
+            + png_chunk(b"IEND", b""))
 
 
 def _same_size(*grays: np.ndarray) -> list[np.ndarray]:
@@ -77,7 +68,7 @@ def _exif_rotated(gray: np.ndarray, orientation: int) -> bytes:
     turned = {6: np.rot90(gray, k=1), 8: np.rot90(gray, k=-1)}[orientation]
     exif = Image.Exif()
     exif[0x0112] = orientation
-    return _encode(Image.fromarray(np.ascontiguousarray(turned)), "JPEG", quality=95, exif=exif.tobytes())
+    return encode(Image.fromarray(np.ascontiguousarray(turned)), "JPEG", quality=95, exif=exif.tobytes())
 
 
 class _Booby:
@@ -159,13 +150,13 @@ def _write_images(folder: Path) -> None:
     """One file per entry of KINDS in `folder`."""
     strip = print_strip(TEXT)
     first, second = _same_size(strip, print_strip(OTHER))
-    png = _encode(Image.fromarray(strip), "PNG")
+    png = encode(Image.fromarray(strip), "PNG")
     noise = np.random.default_rng(0).integers(0, 256, (64, 256), dtype=np.uint8)
-    noisy_png = _encode(Image.fromarray(noise), "PNG")
-    jpeg = _encode(Image.fromarray(strip), "JPEG", quality=95)
+    noisy_png = encode(Image.fromarray(noise), "PNG")
+    jpeg = encode(Image.fromarray(strip), "JPEG", quality=95)
     rgba = np.zeros((*strip.shape, 4), np.uint8)  # black everywhere; only alpha draws the digits
     rgba[..., 3] = 255 - strip
-    gif_bomb = bytearray(_encode(Image.fromarray(strip).convert("P"), "GIF"))
+    gif_bomb = bytearray(encode(Image.fromarray(strip).convert("P"), "GIF"))
     gif_bomb[6:10] = struct.pack("<HH", 65535, 65535)  # the logical screen size
     files = {
         "plain.png": png,
@@ -175,18 +166,18 @@ def _write_images(folder: Path) -> None:
         "text.png": b"these are not pixels, just a note\n",
         "pdf.png": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
         "zero-size.png": _png_gray(0, 0),
-        "one-pixel.png": _encode(Image.new("L", (1, 1), 0), "PNG"),
-        "one-row.png": _encode(Image.fromarray(strip[strip.shape[0] // 2][None, :]), "PNG"),
-        "one-column.png": _encode(Image.fromarray(np.ascontiguousarray(strip[:, 20:21])), "PNG"),
-        "black.png": _encode(Image.new("L", (120, 40), 0), "PNG"),
-        "white.png": _encode(Image.new("L", (120, 40), 255), "PNG"),
-        "gray16.png": _encode(Image.fromarray(strip.astype(np.uint16) * 257), "PNG"),
-        "rgba-transparent.png": _encode(Image.fromarray(rgba, "RGBA"), "PNG"),
-        "cmyk.jpg": _encode(Image.fromarray(strip).convert("CMYK"), "JPEG", quality=95),
-        "palette.gif": _encode(Image.fromarray(strip).convert("P"), "GIF"),
-        "animated.gif": _encode(Image.fromarray(first), "GIF", save_all=True,
+        "one-pixel.png": encode(Image.new("L", (1, 1), 0), "PNG"),
+        "one-row.png": encode(Image.fromarray(strip[strip.shape[0] // 2][None, :]), "PNG"),
+        "one-column.png": encode(Image.fromarray(np.ascontiguousarray(strip[:, 20:21])), "PNG"),
+        "black.png": encode(Image.new("L", (120, 40), 0), "PNG"),
+        "white.png": encode(Image.new("L", (120, 40), 255), "PNG"),
+        "gray16.png": encode(Image.fromarray(strip.astype(np.uint16) * 257), "PNG"),
+        "rgba-transparent.png": encode(Image.fromarray(rgba, "RGBA"), "PNG"),
+        "cmyk.jpg": encode(Image.fromarray(strip).convert("CMYK"), "JPEG", quality=95),
+        "palette.gif": encode(Image.fromarray(strip).convert("P"), "GIF"),
+        "animated.gif": encode(Image.fromarray(first), "GIF", save_all=True,
                                 append_images=[Image.fromarray(second)]),
-        "multipage.tif": _encode(Image.fromarray(first), "TIFF", save_all=True,
+        "multipage.tif": encode(Image.fromarray(first), "TIFF", save_all=True,
                                  append_images=[Image.fromarray(second)]),
         "exif6.jpg": _exif_rotated(strip, 6),
         "exif8.jpg": _exif_rotated(strip, 8),

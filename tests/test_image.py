@@ -18,16 +18,9 @@ from PIL import Image
 
 from ocr import image
 from ocr.errors import ImageError, OcrError
+from tests.helpers import encode, png_chunk
 
 
-def _encode(im: Image.Image, fmt: str, **params) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, fmt, **params)
-    return buffer.getvalue()
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _png_declaring(width: int, height: int) -> bytes:
@@ -35,9 +28,9 @@ def _png_declaring(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + _png_chunk(b"IEND", b"")
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + png_chunk(b"IEND", b"")
     )
 
 
@@ -154,7 +147,7 @@ def test_any_array_gives_gray_uint8_or_image_error(array):
 
 
 def test_png_bytes_path_pathlib_and_pil_agree(tmp_path, gray):
-    data = _encode(Image.fromarray(gray), "PNG")
+    data = encode(Image.fromarray(gray), "PNG")
     path = tmp_path / "strip.png"
     path.write_bytes(data)
     for source in (data, bytearray(data), memoryview(data), str(path), path, Image.fromarray(gray)):
@@ -164,44 +157,44 @@ def test_png_bytes_path_pathlib_and_pil_agree(tmp_path, gray):
 @pytest.mark.parametrize("fmt", ["PNG", "BMP", "TIFF", "GIF", "WEBP"])
 def test_lossless_formats_round_trip(fmt, gray):
     params = {"lossless": True} if fmt == "WEBP" else {}
-    np.testing.assert_array_equal(image.load(_encode(Image.fromarray(gray), fmt, **params)), gray)
+    np.testing.assert_array_equal(image.load(encode(Image.fromarray(gray), fmt, **params)), gray)
 
 
 def test_jpeg_is_close(gray):
-    out = image.load(_encode(Image.fromarray(gray), "JPEG", quality=95))
+    out = image.load(encode(Image.fromarray(gray), "JPEG", quality=95))
     assert np.abs(out.astype(int) - gray).mean() < 4
 
 
 def test_sixteen_bit_png_is_scaled_by_257():
     a = np.array([[0, 257 * 100, 65535]], np.uint16)
-    out = image.load(_encode(Image.fromarray(a), "PNG"))
+    out = image.load(encode(Image.fromarray(a), "PNG"))
     assert out.tolist() == [[0, 100, 255]]
 
 
 def test_float_tiff_outside_0_255_is_stretched():
     f = np.array([[-1000.0, 0.0, 1000.0]], np.float32)
-    out = image.load(_encode(Image.fromarray(f, mode="F"), "TIFF"))
+    out = image.load(encode(Image.fromarray(f, mode="F"), "TIFF"))
     assert out.tolist() == [[0, 128, 255]]
 
 
 def test_bilevel_and_cmyk(gray):
     bilevel = Image.fromarray(gray).convert("1")
-    np.testing.assert_array_equal(image.load(_encode(bilevel, "PNG")), gray)
+    np.testing.assert_array_equal(image.load(encode(bilevel, "PNG")), gray)
     cmyk = Image.fromarray(gray).convert("CMYK")
-    assert np.abs(image.load(_encode(cmyk, "TIFF")).astype(int) - gray).max() <= 2
+    assert np.abs(image.load(encode(cmyk, "TIFF")).astype(int) - gray).max() <= 2
 
 
 def test_palette_gif_gives_gray(gray):
     rgb = np.stack([gray, np.zeros_like(gray), 255 - gray], axis=2)  # magenta on blue
     palette = Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
-    out = image.load(_encode(palette, "GIF"))
+    out = image.load(encode(palette, "GIF"))
     expected = image.load(rgb)
     assert np.abs(out.astype(int) - expected).max() <= 2
 
 
 def test_animated_gif_gives_first_frame(gray):
     frames = [Image.fromarray(gray), Image.fromarray(255 - gray)]
-    data = _encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
     assert Image.open(io.BytesIO(data)).n_frames == 2
     np.testing.assert_array_equal(image.load(data), gray)
 
@@ -209,7 +202,7 @@ def test_animated_gif_gives_first_frame(gray):
 def test_la_png_white_on_transparent_stays_visible():
     la = np.zeros((10, 10, 2), np.uint8)
     la[2:8, 4:6] = (255, 255)
-    out = image.load(_encode(Image.fromarray(la, mode="LA"), "PNG"))
+    out = image.load(encode(Image.fromarray(la, mode="LA"), "PNG"))
     assert out[5, 5] == 255 and out[0, 0] == 0
 
 
@@ -217,7 +210,7 @@ def test_exif_orientation_is_applied(gray):
     im = Image.fromarray(gray)  # (20, 30): the dark bar is in the left part
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
-    out = image.load(_encode(im, "JPEG", quality=95, exif=exif.tobytes()))
+    out = image.load(encode(im, "JPEG", quality=95, exif=exif.tobytes()))
     assert out.shape == (30, 20)
     np.testing.assert_allclose(out, np.rot90(gray, k=-1), atol=40)
 
@@ -239,7 +232,7 @@ def test_directory(tmp_path):
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads anything")
 def test_permission_denied(tmp_path, gray):
     path = tmp_path / "locked.png"
-    path.write_bytes(_encode(Image.fromarray(gray), "PNG"))
+    path.write_bytes(encode(Image.fromarray(gray), "PNG"))
     path.chmod(0)
     with pytest.raises(ImageError, match="permission denied"):
         image.load(path)
@@ -263,7 +256,7 @@ def test_text_file_named_png(tmp_path):
 
 def test_truncated_png(tmp_path, gray):
     noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
-    data = _encode(Image.fromarray(noise), "PNG")
+    data = encode(Image.fromarray(noise), "PNG")
     path = tmp_path / "cut.png"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageError, match=r"cut\.png: truncated or corrupt") as info:
@@ -273,7 +266,7 @@ def test_truncated_png(tmp_path, gray):
 
 def test_file_above_max_bytes(tmp_path, gray):
     path = tmp_path / "big.png"
-    path.write_bytes(_encode(Image.fromarray(gray), "PNG"))
+    path.write_bytes(encode(Image.fromarray(gray), "PNG"))
     with pytest.raises(ImageError, match="limit of 10 bytes"):
         image.load(path, max_bytes=10)
     with pytest.raises(ImageError, match="limit of 10 bytes"):
@@ -291,7 +284,7 @@ def test_huge_declared_png_is_refused_before_decoding():
 
 def test_declared_pixels_above_max_pixels_are_refused(gray):
     with pytest.raises(ImageError, match=r"^<bytes>: image declares 30×20 = 600 pixels"):
-        image.load(_encode(Image.fromarray(gray), "PNG"), max_pixels=599)
+        image.load(encode(Image.fromarray(gray), "PNG"), max_pixels=599)
     with pytest.raises(ImageError, match="600 pixels"):
         image.load(Image.fromarray(gray), max_pixels=599)
 
