@@ -89,28 +89,10 @@ def _glyphlike(mask: np.ndarray) -> int:
     return count
 
 
-def _clear_background(light: np.ndarray) -> bool | None:
-    """True (light) or False (dark) when one class plainly is the background, else None.
-
-    Plainly: it holds at least 95% of the image's border and 65% of the whole image, as on
-    an ordinary strip. A plate with a dark surround around a light face is not plain, and
-    goes to the slower tests.
-    """
-    border = np.concatenate((light[0], light[-1], light[1:-1, 0], light[1:-1, -1]))
-    light_border = cv2.countNonZero(border) / border.size
-    light_all = cv2.countNonZero(light) / light.size
-    if light_border >= 0.95 and light_all >= 0.65:
-        return True
-    if light_border <= 0.05 and light_all <= 0.35:
-        return False
-    return None
-
-
 def _light_is_ink(light: np.ndarray) -> bool:
     """Decide polarity from an Otsu split: ink is the class that forms glyphs.
 
-    When one class plainly is the background (``_clear_background``), that settles it.
-    Otherwise, the class whose components look like glyphs (clearly more of them: two more, or
+    First, the class whose components look like glyphs (clearly more of them: two more, or
     some against none) is the ink; this
     settles three-level images such as a plate whose mid-grey surround falls in the dark
     class with the ink. When both count the same, ink is the class of thin strokes: strokes
@@ -118,9 +100,6 @@ def _light_is_ink(light: np.ndarray) -> bool:
     its pixels to one erosion. When both are about as thin, the background is the majority
     (image and border averaged).
     """
-    clear = _clear_background(light)
-    if clear is not None:
-        return not clear
     dark = cv2.bitwise_not(light)
     n_light, n_dark = _glyphlike(light), _glyphlike(dark)
     if abs(n_light - n_dark) >= 2 or min(n_light, n_dark) == 0 < max(n_light, n_dark):

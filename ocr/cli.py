@@ -89,6 +89,10 @@ def _main(
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    # Pillow logs decoder complaints (e.g. a corrupt TIFF's sample count) before raising; the
+    # raised error becomes our one line, so its log records stay off stderr.
+    logging.getLogger("PIL").addHandler(logging.NullHandler())
+    logging.getLogger("PIL").propagate = False
 
 
 class _Bars:

@@ -559,13 +559,15 @@ def test_segmenter_never_raises_and_boxes_lie_inside(array):
         assert 0 <= x and 0 <= y and w >= 1 and h >= 1 and x + w <= width and y + h <= height
 
 
-def test_pillow_warnings_on_odd_metadata_do_not_reach_stderr(tmp_path):
-    """A TIFF whose tags point past the end of the file: Pillow warns, we answer once."""
+@pytest.mark.parametrize("samples_per_pixel", [1, 1000], ids=["tags-past-the-end", "absurd-samples"])
+def test_pillow_warnings_and_logs_on_odd_tiffs_do_not_reach_stderr(tmp_path, samples_per_pixel):
+    """Odd TIFF tags make Pillow warn (tags past the end) or log an error (1000 samples per
+    pixel) before it answers; the tool still answers with one line at most."""
     import struct
 
-    # Little-endian TIFF, one IFD with a tag whose data offset lies far beyond the file.
+    # Little-endian TIFF, one IFD; strip offsets and byte counts point far beyond the file.
     entries = [(256, 4, 1, 8), (257, 4, 1, 8), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 4, 10_000), (277, 3, 1, 1), (279, 4, 4, 20_000)]
+               (273, 4, 4, 10_000), (277, 3, 1, samples_per_pixel), (279, 4, 4, 20_000)]
     ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries)
     data = b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0)
     path = tmp_path / "odd.tif"
@@ -573,4 +575,5 @@ def test_pillow_warnings_on_odd_metadata_do_not_reach_stderr(tmp_path):
     result = subprocess.run([sys.executable, "-m", "ocr", "read", str(path)], capture_output=True,
                             text=True, timeout=60)
     assert "Warning" not in result.stderr and "Traceback" not in result.stderr
+    assert "samples per pixel than" not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 1
