@@ -30,6 +30,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "BatchOptions",
     "display_name",
+    "single_threaded",
     "Row",
     "Summary",
     "iter_images",
@@ -177,20 +178,36 @@ def _reader(options: BatchOptions):
     return _readers[key]
 
 
-def _init_worker() -> None:
-    """Pool initializer: one BLAS thread, Ctrl-C left to the parent, and exit with the parent.
+def single_threaded(*, blas: bool = True) -> None:
+    """One OpenCV thread (and, with ``blas``, one BLAS thread) for this process.
 
-    Two workers on two cores each running two BLAS threads fight over the cores (about half
-    the throughput); Ctrl-C is the parent's to handle (it cancels and flushes); and when the
-    parent is killed outright, Linux's parent-death signal stops the orphaned workers.
+    On strip-sized images, OpenCV's and BLAS's thread pools cost more than they save (a
+    connected-components pass takes about 108 µs with two threads, 71 µs with one), and
+    worker processes already use every core. Limiting BLAS costs some 40 ms once
+    (threadpoolctl inspects the loaded libraries): worth it for a batch, not for one image.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import cv2
+
+    cv2.setNumThreads(1)
+    if not blas:
+        return
     try:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
     except ImportError:  # threadpoolctl comes with scikit-learn; without it, keep the default
         pass
+
+
+def _init_worker() -> None:
+    """Pool initializer: one thread, Ctrl-C left to the parent, and exit with the parent.
+
+    Two workers on two cores each running two BLAS or OpenCV threads fight over the cores
+    (about half the throughput); Ctrl-C is the parent's to handle (it cancels and flushes); and when the
+    parent is killed outright, Linux's parent-death signal stops the orphaned workers.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    single_threaded()
     if sys.platform.startswith("linux"):
         import ctypes
 

@@ -180,8 +180,10 @@ def read(
 
     Exit code 0 when every image gave digits, 1 when one gave nothing, 2 for bad input.
     """
+    from ocr.batch import single_threaded
     from ocr.reader import Reader
 
+    single_threaded(blas=False)
     reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
     worst = ExitCode.ok
     for name in images:
@@ -265,6 +267,7 @@ def batch(
     """
     from ocr import batch as batch_lib
 
+    batch_lib.single_threaded()  # this process reads too with --jobs 1; workers set their own
     options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask,
                    max_pixels=max_pixels, max_bytes=max_bytes)
     show = not quiet and sys.stderr.isatty()
