@@ -189,8 +189,11 @@ def single_threaded(*, blas: bool = True) -> None:
     import cv2
 
     cv2.setNumThreads(1)
-    if not blas:
-        return
+    if blas:
+        _one_blas_thread()
+
+
+def _one_blas_thread() -> None:
     try:
         from threadpoolctl import threadpool_limits
 
@@ -207,7 +210,7 @@ def _init_worker() -> None:
     parent is killed outright, Linux's parent-death signal stops the orphaned workers.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    single_threaded()
+    _one_blas_thread()  # OpenCV's one thread comes from the parent (see _process_pool)
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -258,6 +261,13 @@ def _process_pool(chunks: Iterator[list[str]], options: BatchOptions, jobs: int)
     """Chunks through a process pool, at most 2 × jobs in flight, yielded as they finish."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    import cv2
+
+    # Workers are forked from this process. OpenCV's thread count is set here, before they
+    # exist, and inherited: a forked child that changes it waits forever for pool threads
+    # that were not copied. It is put back when the pool is done.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
     pending: set = set()
     try:
@@ -273,6 +283,7 @@ def _process_pool(chunks: Iterator[list[str]], options: BatchOptions, jobs: int)
                 yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        cv2.setNumThreads(threads)
 
 
 def _dask(chunks: Iterator[list[str]], options: BatchOptions, jobs: int, address: str) -> Iterator[list[Row]]:

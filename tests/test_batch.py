@@ -137,3 +137,26 @@ def test_dask_local_cluster_gives_the_same_rows(folder, tmp_path):
     one = sorted((r["file"], r["text"], r["status"]) for r in _rows(tmp_path / "local.csv"))
     two = sorted((r["file"], r["text"], r["status"]) for r in _rows(tmp_path / "dask.csv"))
     assert one == two
+
+
+def test_process_pool_from_a_process_with_busy_opencv_threads_does_not_hang(folder):
+    """Workers are forked: one that changed OpenCV's thread count after the fork used to wait
+    forever for pool threads that were never copied. Run in a subprocess with a timeout."""
+    import subprocess
+    import sys
+
+    script = (
+        "import cv2, numpy as np, sys\n"
+        "cv2.setNumThreads(2)\n"
+        "cv2.GaussianBlur(np.zeros((1500, 1500), np.uint8), (0, 0), 5)  # start OpenCV's pool\n"
+        "from ocr import batch\n"
+        "rows = list(batch.read_many(sys.argv[1:], jobs=2, chunk_size=2))\n"
+        "print(sorted(r.text for r in rows if r.status == 'ok'))\n"
+        "print(cv2.getNumThreads())\n"
+    )
+    paths = [str(folder / f"{k:02d}.png") for k in range(5)]
+    result = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    texts, threads = result.stdout.splitlines()
+    assert texts == str(sorted(TEXTS)) and threads == "2"  # the caller's setting is put back
