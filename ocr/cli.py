@@ -175,8 +175,10 @@ def read(
     """Read the digits in each IMAGE.
 
     One image: the digits alone on one line, so $(ocr read x.png) is the number.
-    Several: one 'file<TAB>digits' line each. --json: one JSON object per image with the
-    text, confidence, and every glyph's box, probability and alternatives.
+
+    Several: one 'file<TAB>digits' line each.
+
+    --json: one JSON object per image (text, confidence, each glyph's box and probabilities).
 
     Exit code 0 when every image gave digits, 1 when one gave nothing, 2 for bad input.
     """
@@ -259,9 +261,11 @@ def batch(
 ) -> None:
     """Read every image in INPUTS and write one row per file (file, text, confidence, status, error).
 
-    Rows are written as files finish and flushed one by one: an interrupted run keeps every
-    finished row, and --resume carries on from there. JSONL rows also hold each glyph's box
-    and probabilities. A file that cannot be read gets status 'error' and a one-line reason.
+    Rows are written as files finish and flushed one by one: an interrupted run keeps every finished row.
+
+    --resume carries on from there. JSONL rows also hold each glyph's box and probabilities.
+
+    A file that cannot be read gets status 'error' and a one-line reason; the run goes on.
 
     Exit code 0 when every file was read, 1 when some were empty or unreadable, 2 for usage errors.
     """
@@ -360,7 +364,8 @@ def _parse_length(text: str) -> tuple[int, int]:
     return low, high
 
 
-def _fonts(fonts_dir: Optional[Path], system: bool, held_out: bool = True):
+def _fonts(fonts_dir: Optional[Path], system: bool):
+    """The bundled fonts, plus the system's and those in ``fonts_dir`` when asked."""
     from synth import fonts as font_lib
 
     found = font_lib.discover(system=system, dirs=[fonts_dir] if fonts_dir else ())
