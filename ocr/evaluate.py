@@ -48,7 +48,9 @@ def read_labels(folder: str | Path) -> list[tuple[str, str]]:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             if reader.fieldnames is None or not {"file", "text"} <= set(reader.fieldnames):
-                raise DataError(f"{path}: header must name the columns 'file' and 'text'")
+                found = ",".join(reader.fieldnames or []) or "nothing"
+                raise DataError(f"{path}: header must name the columns 'file' and 'text' "
+                                f"(a first line file,text); found {found}")
             rows = []
             for line, row in enumerate(reader, start=2):
                 name, text = row.get("file"), row.get("text")

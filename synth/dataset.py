@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ocr.errors import DataError
+from ocr.evaluate import read_labels  # the reader's own parser: one place for the format
 from synth.fonts import Font
 from synth.styles import Sample, make_sample
 
@@ -112,23 +112,6 @@ def write_dataset(
             if progress is not None:
                 progress(1)
     return folder
-
-
-def read_labels(folder: str | Path) -> list[tuple[str, str]]:
-    """Read ``folder/labels.csv`` as ``(file, text)`` pairs, digits kept as strings.
-
-    Raises:
-        DataError: the file is missing or lacks the ``file`` and ``text`` columns.
-    """
-    path = Path(folder) / "labels.csv"
-    if not path.is_file():
-        raise DataError(f"labels file not found: {path}")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        if "file" not in columns or "text" not in columns:
-            raise DataError(f"{path} needs the columns file,text; found {','.join(columns) or 'none'}")
-        return [(row["file"], row["text"]) for row in reader]
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
