@@ -53,6 +53,11 @@ class Model:
     def reject_index(self) -> int | None:
         return self.classes.index("reject") if "reject" in self.classes else None
 
+    @property
+    def digit_indices(self) -> list[int]:
+        """Output columns of the digit classes (every class but "reject")."""
+        return [k for k, c in enumerate(self.classes) if c != "reject"]
+
     def predict_proba(self, glyphs: np.ndarray) -> np.ndarray:
         """Probabilities (n, n_classes) for normalized glyph rows (n, input_size**2)."""
         X = np.asarray(glyphs, dtype=np.float32)

@@ -31,10 +31,6 @@ SURE = 0.9
 PIECE_SURE = 0.9
 
 
-def _digit_columns(classes: tuple[str, ...]) -> list[int]:
-    return [k for k, c in enumerate(classes) if c != "reject"]
-
-
 @dataclass(frozen=True)
 class Trace:
     """Every intermediate value of one read, for debug overlays and tests."""
@@ -71,13 +67,9 @@ class Reader:
               name: str | None = None) -> Trace:
         """Read ``source`` and keep every stage's output."""
         gray = image.load(source, name=name, **self.limits)
-        ink = binarize.ink_mask(gray)
-        boxes = segment.glyph_boxes(ink)
+        ink, boxes = self._segment(gray)
         proba = self._classify(ink, boxes)
-        boxes, proba = self._cut_wide(ink, boxes, proba)
-        reading = decode.best_reading(
-            proba, boxes, classes=self.model.classes, length=length, drop_rejected=drop_rejected
-        )
+        boxes, proba, reading = self._decode(ink, boxes, proba, length=length, drop_rejected=drop_rejected)
         return Trace(gray=gray, ink=ink, boxes=tuple(boxes), proba=proba, reading=reading)
 
     def read_batch(
@@ -90,6 +82,8 @@ class Reader:
         roi: segment.Box | None = None,
     ) -> list[Reading | OcrError]:
         """Read many images, classifying the glyphs of all of them in one network pass.
+
+        The stages are those of ``trace``; only the network pass is shared by the batch.
 
         Args:
             sources: images, as for ``read``.
@@ -109,15 +103,13 @@ class Reader:
         for source, name in zip(sources, names):
             try:
                 gray, offset = _crop(image.load(source, name=name, **self.limits), roi, name)
-                ink = binarize.ink_mask(gray)
-                boxes = segment.glyph_boxes(ink)
+                ink, boxes = self._segment(gray)
                 rows.append(normalize.glyph_batch(ink, boxes, size=self.model.input_size))
                 prepared.append((ink, boxes, offset))
             except OcrError as e:
                 prepared.append(e)
-        n_inputs = self.model.input_size**2
-        X = np.concatenate(rows) if rows else np.zeros((0, n_inputs), np.float32)
-        proba = self.model.predict_proba(X) if len(X) else np.zeros((0, len(self.model.classes)), np.float32)
+        glyphs = np.concatenate(rows) if rows else np.zeros((0, self.model.input_size**2), np.float32)
+        proba = self._predict(glyphs)  # every glyph of the batch in one pass
         results: list[Reading | OcrError] = []
         start = 0
         for item in prepared:
@@ -127,28 +119,44 @@ class Reader:
             ink, boxes, offset = item
             p = proba[start : start + len(boxes)]
             start += len(boxes)
-            boxes, p = self._cut_wide(ink, boxes, p)
-            reading = decode.best_reading(p, boxes, classes=self.model.classes, length=length,
-                                          drop_rejected=drop_rejected)
+            reading = self._decode(ink, boxes, p, length=length, drop_rejected=drop_rejected)[2]
             results.append(_shifted(reading, offset))
         return results
 
+    def _segment(self, gray: np.ndarray) -> tuple[np.ndarray, list[segment.Box]]:
+        """The ink mask of a gray image and its glyph boxes."""
+        ink = binarize.ink_mask(gray)
+        return ink, segment.glyph_boxes(ink)
+
+    def _decode(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, *,
+                length: int | None, drop_rejected: bool):
+        """Cut touching digits, then decode: (boxes, probabilities, Reading) after the cuts."""
+        boxes, proba = self._cut_wide(ink, boxes, proba)
+        reading = decode.best_reading(proba, boxes, classes=self.model.classes, length=length,
+                                      drop_rejected=drop_rejected)
+        return boxes, proba, reading
+
+    def _predict(self, glyphs: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, n_classes) of normalized glyph rows; (0, n_classes) for none."""
+        if not len(glyphs):
+            return np.zeros((0, len(self.model.classes)), np.float32)
+        return self.model.predict_proba(glyphs)
+
     def _classify(self, ink: np.ndarray, boxes: list[segment.Box]) -> np.ndarray:
         """Class probabilities (n, n_classes) of the glyphs in ``boxes``, one network pass."""
-        if not boxes:
-            return np.zeros((0, len(self.model.classes)), np.float32)
-        return self.model.predict_proba(normalize.glyph_batch(ink, boxes, size=self.model.input_size))
+        return self._predict(normalize.glyph_batch(ink, boxes, size=self.model.input_size))
 
     def _cut_wide(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray):
         """Split segments that look like touching digits where the network reads the pieces better.
 
         A segment at least ``WIDE`` times as wide as high that the network is not ``SURE`` of,
-        one wider than high, or one the network refuses gets cut candidates; every run of pieces between them is classified in one batch and the
-        best chain (sum of log-probabilities of each piece's best digit) replaces the segment
-        when it beats reading the segment whole.
+        one wider than high, or one the network refuses gets cut candidates; every run of
+        pieces between them is classified in one batch and the best chain (sum of
+        log-probabilities of each piece's best digit) replaces the segment when it beats
+        reading the segment whole.
         """
         reject = self.model.reject_index
-        digits = _digit_columns(self.model.classes)
+        digits = self.model.digit_indices
         out_boxes, out_rows = [], []
         for box, row in zip(boxes, proba):
             x, y, w, h = box
@@ -177,7 +185,7 @@ class Reader:
             return None
         keys = list(pieces)
         rows = self._classify(ink, [pieces[k] for k in keys])
-        digits = _digit_columns(self.model.classes)
+        digits = self.model.digit_indices
         # Only pieces the network reads confidently as digits may be used: a letter cut into
         # strokes must not turn into a row of weak guesses.
         best = {k: (float(r[digits].max()), self.model.classes[digits[int(r[digits].argmax())]])
