@@ -102,8 +102,8 @@ class _Bars:
     the bar (training shows the loss and accuracy of the last epoch there).
     """
 
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.live = enabled and sys.stderr.isatty()
         self.progress = None
 
     def __enter__(self) -> "_Bars":
@@ -274,12 +274,11 @@ def batch(
     batch_lib.single_threaded()  # this process reads too with --jobs 1; workers set their own
     options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask,
                    max_pixels=max_pixels, max_bytes=max_bytes)
-    show = not quiet and sys.stderr.isatty()
-    total = None
-    if show:  # a second, lazy pass over the names, for the bar's ETA
-        total = sum(1 for _ in batch_lib.iter_images([str(p) for p in inputs], recursive=recursive,
-                                                     pattern=pattern))
-    with _Bars() if show else _NoBars() as bars:
+    with _Bars(enabled=not quiet) as bars:
+        total = None
+        if bars.live:  # a second, lazy pass over the names, for the bar's ETA
+            total = sum(1 for _ in batch_lib.iter_images([str(p) for p in inputs], recursive=recursive,
+                                                         pattern=pattern))
         advance = bars.task("reading", total)
         summary = batch_lib.run([str(p) for p in inputs], out, jobs=jobs, recursive=recursive,
                                 pattern=pattern, resume=resume,
@@ -288,19 +287,6 @@ def batch(
         _err(str(summary))
     if summary.empty or summary.errors:
         raise typer.Exit(int(ExitCode.some_files_failed))
-
-
-class _NoBars:
-    live = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def task(self, label: str, total):
-        return lambda n=1, note="": None
 
 
 # --- eval ------------------------------------------------------------------------------
