@@ -32,13 +32,13 @@ from synth.fonts import Font, load_font
 from synth.render import render_classic, render_strip
 from synth.styles import make_sample, pick_font
 
-__all__ = ["REJECT", "harvest", "vectors", "strip_glyphs"]
+__all__ = ["REJECT", "TRAIN_STYLES", "harvest", "harvest_items", "focused_harvest", "vectors", "strip_glyphs"]
 
 REJECT = 10  # class index of "not a digit"
 Crop = np.ndarray  # uint8 (h, w) ink crop, ink 255
 LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # letters that do not pass for digits
 PUNCT = "-+.,:;/#()*=%&@!<>[]"
-_STRIPS, _SINGLES, _REJECTS = 0, 1, 2
+_STRIPS, _SINGLES, _REJECTS, _FOCUS_STRIPS, _FOCUS_SINGLES = 0, 1, 2, 3, 4
 STROKE_SHARE = 0.5  # share of single glyphs drawn by the procedural stroke generator
 
 
@@ -85,12 +85,18 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
 TRAIN_STYLES = ("plain", "noisy", "captcha", "plate", "field", "classic-layout")
 
 
-def _classic_layout(rng: np.random.Generator, fonts: Sequence[Font]) -> tuple[np.ndarray, str, tuple]:
-    """The seed captcha's layout (100×24, white on black, "0 1 2 3 4") in a training font."""
-    outline = [f for f in fonts if f.path is not None]
+def _classic_layout(rng: np.random.Generator, fonts: Sequence[Font],
+                    text: str | None = None) -> tuple[np.ndarray, str, tuple]:
+    """The seed captcha's layout (100×24, white on black, "0 1 2 3 4") in a training font.
+
+    Five random digits unless ``text`` is given; a font whose digits overflow the strip is
+    swapped for another (up to eight tries).
+    """
+    outline = [f for f in fonts if f.path is not None] or list(fonts)
+    fixed = text
     for _ in range(8):
         font = pick_font(rng, outline)
-        text = "".join(str(d) for d in rng.integers(0, 10, 5))
+        text = fixed or "".join(str(d) for d in rng.integers(0, 10, 5))
         gray, boxes = render_classic(text, font=font)
         x, _, w, _ = boxes[-1]
         if x + w < gray.shape[1] - 1 and all(b[2] > 1 for b in boxes):
@@ -141,7 +147,11 @@ def _to_gray(coverage: np.ndarray, rng: np.random.Generator, *, degrade: bool) -
 def _single_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]]:
     seed, i, fonts = args
     rng = np.random.default_rng([seed, _SINGLES, i])
-    digit = int(rng.integers(0, 10))
+    return _single_glyph(int(rng.integers(0, 10)), rng, fonts)
+
+
+def _single_glyph(digit: int, rng: np.random.Generator, fonts: Sequence[Font]) -> list[tuple[Crop, int]]:
+    """One heavily augmented ``digit``: a font's or a procedural design variant's."""
     size = int(rng.integers(12, 56))
     if rng.random() < STROKE_SHARE:
         # A procedural design variant (open 4, foot-less 1, crossed 7, ...) no font may have.
@@ -250,9 +260,92 @@ def harvest(
     Returns:
         (crops, labels): ink crops uint8 (h, w), labels int64 (n,) with ``REJECT`` = 10.
     """
-    work = [(_strip_item, (seed, i, fonts)) for i in range(n_strips)]
-    work += [(_single_item, (seed, i, fonts)) for i in range(n_singles)]
-    work += [(_reject_item, (seed, i, fonts)) for i in range(n_rejects)]
+    return harvest_items(fonts, strips=range(n_strips), singles=range(n_singles),
+                         rejects=range(n_rejects), seed=seed, jobs=jobs, progress=progress)
+
+
+def harvest_items(
+    fonts: Sequence[Font],
+    *,
+    strips: Sequence[int],
+    singles: Sequence[int],
+    rejects: Sequence[int],
+    seed: int = 0,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Crop], np.ndarray]:
+    """The items of ``harvest`` with the given indices, exactly as ``harvest`` makes them.
+
+    Every item draws from its own seeded generator, so any subset of a training set can be
+    made again without the rest: fine-tuning replays a sample of a model's original data.
+    """
+    work = [(_strip_item, (seed, int(i), fonts)) for i in strips]
+    work += [(_single_item, (seed, int(i), fonts)) for i in singles]
+    work += [(_reject_item, (seed, int(i), fonts)) for i in rejects]
+    return _harvest_work(work, jobs=jobs, progress=progress)
+
+
+def _focus_text(rng: np.random.Generator, focus: Sequence[int], share: float, n: int) -> str:
+    """``n`` digits, each from ``focus`` with probability ``share``, else any digit."""
+    picks = np.where(rng.random(n) < share, rng.choice(np.asarray(focus), n), rng.integers(0, 10, n))
+    return "".join(str(int(d)) for d in picks)
+
+
+def _focus_strip_item(args) -> list[tuple[Crop, int]]:
+    seed, i, fonts, focus, style, share = args
+    rng = np.random.default_rng([seed, _FOCUS_STRIPS, i])
+    if style == "mixed":
+        style = TRAIN_STYLES[int(rng.integers(len(TRAIN_STYLES)))]
+    if style in ("classic", "classic-layout"):
+        gray, text, boxes = _classic_layout(rng, fonts, _focus_text(rng, focus, share, 5))
+    else:
+        text = _focus_text(rng, focus, share, int(rng.integers(4, 9)))
+        sample = make_sample(style, rng, fonts, text=text)
+        gray, text, boxes = image.load(sample.image), sample.text, sample.boxes
+    return strip_glyphs(gray, text, boxes)
+
+
+def _focus_single_item(args) -> list[tuple[Crop, int]]:
+    seed, i, fonts, focus = args
+    rng = np.random.default_rng([seed, _FOCUS_SINGLES, i])
+    return _single_glyph(int(rng.choice(np.asarray(focus))), rng, fonts)
+
+
+def focused_harvest(
+    fonts: Sequence[Font],
+    *,
+    focus: Sequence[int],
+    style: str = "mixed",
+    n_strips: int,
+    n_singles: int,
+    share: float = 0.6,
+    seed: int = 0,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Crop], np.ndarray]:
+    """Glyphs that drill the ``focus`` digits, for fine-tuning a confusion away.
+
+    Strips of ``style`` ("classic" is its layout in ``fonts``; "mixed" draws from
+    ``TRAIN_STYLES``) whose digits come from ``focus`` with probability ``share``, cut by
+    the reader's segmentation like the training strips, plus ``n_singles`` augmented single
+    glyphs of the focus digits. The other digits and the "not a digit" segments that the
+    strips yield stay in, so the fine-tune still sees what those look like.
+
+    Returns:
+        (crops, labels) as ``harvest``.
+    """
+    if not focus or any(not 0 <= int(d) <= 9 for d in focus):
+        raise ValueError(f"focus must list digits 0..9, got {list(focus)}")
+    if style not in (*TRAIN_STYLES, "classic", "mixed"):
+        raise ValueError(f"unknown style {style!r}")
+    focus = tuple(int(d) for d in focus)
+    work = [(_focus_strip_item, (seed, i, fonts, focus, style, share)) for i in range(n_strips)]
+    work += [(_focus_single_item, (seed, i, fonts, focus)) for i in range(n_singles)]
+    return _harvest_work(work, jobs=jobs, progress=progress)
+
+
+def _harvest_work(work, *, jobs: int, progress) -> tuple[list[Crop], np.ndarray]:
+    """Run ``(function, args)`` items, serially or in processes, keeping their order."""
     jobs = jobs or os.cpu_count() or 1
     crops: list[Crop] = []
     labels: list[int] = []

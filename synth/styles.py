@@ -256,6 +256,7 @@ def make_sample(
     *,
     length: tuple[int, int] = (4, 8),
     height: int | None = None,
+    text: str | None = None,
 ) -> Sample:
     """Render one random sample of `style`.
 
@@ -265,6 +266,7 @@ def make_sample(
         fonts: Fonts to draw from: a family uniformly, then a member of it.
         length: Inclusive range of the number of digits (ignored by ``"classic"``: always 5).
         height: Digit height in pixels; default a style-specific random range.
+        text: The digits to draw instead of random ones (`length` is then ignored).
 
     Returns:
         A `Sample` with a uint8 gray (H, W) or RGB (H, W, 3) image and one box per digit.
@@ -278,11 +280,13 @@ def make_sample(
         raise ValueError(f"unknown style {style!r}; valid styles: {', '.join(STYLES)}, mixed")
     if length[0] < 1 or length[1] < length[0]:
         raise ValueError(f"length must be a range (low, high) with 1 <= low <= high, got {length}")
+    if text is not None and (not text or not text.isascii() or not text.isdigit()):
+        raise ValueError(f"text must be a non-empty string of digits, got {text!r}")
     if style == "classic":
-        text = random_digits(rng, (5, 5))
+        text = text if text is not None else random_digits(rng, (5, 5))
         image, boxes = render_classic(text)
         return Sample(image=image, text=text, boxes=boxes, style=style, font=classic_font().name)
-    text = random_digits(rng, length)
+    text = text if text is not None else random_digits(rng, length)
     font = pick_font(rng, fonts, bold=(style == "plate"))
     size = _size(rng, height, *_SIZES[style])
     image, boxes = _RENDERERS[style](text, font, rng, size)

@@ -163,3 +163,89 @@ def test_cli_limit_defaults_match_the_library():
     from ocr import cli, image
 
     assert (cli._MAX_PIXELS, cli._MAX_BYTES) == (image.MAX_PIXELS, image.MAX_BYTES)
+
+
+# --- train sources and finetune --------------------------------------------------------
+
+
+def test_train_the_classic_64_32_10_on_scikit_learn_digits(tmp_path):
+    out = tmp_path / "d.npz"
+    result = runner.invoke(app, ["train", "--source", "digits", "--size", "8", "--hidden", "32", "--epochs", "30",
+                                 "--batch-size", "32", "--activation", "sigmoid", "--optimizer", "sgd",
+                                 "--lr", "0.1", "--schedule", "step", "--out", str(out)])
+    assert result.exit_code == ExitCode.ok, result.output
+    from ocr import model as model_io
+
+    m = model_io.load(out)
+    assert m.network.sizes == [64, 32, 10] and m.network.activation == "sigmoid"
+    assert m.meta["source"] == "digits" and m.meta["config"]["optimizer"] == "sgd"
+    assert m.meta["test"]["n"] == 449 and m.meta["test"]["accuracy"] > 0.9
+    assert "held-out accuracy" in result.stderr
+
+
+def test_train_from_mnist_idx_files(tmp_path, rng):
+    from tests.test_datasets import write_mnist
+
+    images = np.zeros((40, 28, 28), np.uint8)
+    labels = np.arange(40, dtype=np.uint8) % 10
+    for i, d in enumerate(labels):  # a bar whose column says the digit: learnable
+        images[i, 4:24, 2 + 2 * d : 4 + 2 * d] = 255
+    write_mnist(tmp_path, rng, images=images, labels=labels, gz=True)
+    out = tmp_path / "m.npz"
+    result = runner.invoke(app, ["train", "--source", f"mnist:{tmp_path}", "--hidden", "16", "--epochs", "2",
+                                 "--out", str(out)])
+    assert result.exit_code == ExitCode.ok, result.output
+    from ocr import model as model_io
+
+    m = model_io.load(out)
+    assert m.meta["source"] == "mnist" and m.meta["data"]["train"] == 40 and m.network.sizes == [784, 16, 10]
+    assert "no held-out check" in result.stderr  # no t10k files in the folder
+
+
+@pytest.mark.parametrize(
+    "args, phrase",
+    [
+        (["--source", "digits"], "--size 8"),
+        (["--source", "mnist"], "mnist:DIR"),
+        (["--source", "emnist:x"], "synth, digits or mnist:DIR"),
+        (["--hidden", "32,x"], "comma-separated"),
+        (["--activation", "tanh"], "relu, sigmoid"),
+    ],
+)
+def test_train_usage_errors_are_one_line_exit_2(tmp_path, args, phrase):
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "x.npz"), *args])
+    assert result.exit_code == ExitCode.bad_args
+    assert phrase in result.output and "Traceback" not in result.output
+
+
+def test_train_from_a_broken_mnist_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"not idx at all")
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x01\x05")
+    result = runner.invoke(app, ["train", "--source", f"mnist:{tmp_path}", "--out", str(tmp_path / "m.npz")])
+    assert result.exit_code == ExitCode.input_file
+    assert "train-images-idx3-ubyte" in result.stderr and "not an IDX file" in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_finetune_with_a_given_focus_records_its_lineage(tmp_path):
+    out = tmp_path / "ft.npz"
+    result = runner.invoke(app, ["finetune", "-m", str(MODEL8), "-o", str(out), "--focus", "8,3",
+                                 "--style", "classic", "--synth", "20", "--singles", "20", "--epochs", "1",
+                                 "--eval-n", "8", "--replay", "0.5", "--json"])
+    assert result.exit_code == ExitCode.ok, result.output
+    report = json.loads(result.stdout)
+    assert report["focus"] == [3, 8] and report["pairs"] == []
+    assert report["before"]["n"] == report["after"]["n"] == 8 and len(report["after"]["per_class"]) == 10
+    from ocr import model as model_io
+    from ocr.finetune import file_digest
+
+    m = model_io.load(out)
+    entry = m.meta["finetune"][0]
+    assert entry["parent"] == str(MODEL8) and entry["parent_sha256"] == file_digest(MODEL8)
+    assert entry["focus"] == [3, 8] and m.network.sizes == model_io.load(MODEL8).network.sizes
+
+
+@pytest.mark.parametrize("focus", ["3,x", "12", ","])
+def test_finetune_bad_focus_is_exit_2(tmp_path, focus):
+    result = runner.invoke(app, ["finetune", "-m", str(MODEL8), "-o", str(tmp_path / "x.npz"), "--focus", focus])
+    assert result.exit_code == ExitCode.bad_args and "--focus" in result.output
