@@ -21,8 +21,11 @@ Steps, each through the ``ocr`` command as a user would type it:
 Targets (issue "Fine-tuning that fixes confusions"): classic captchas ≥ 99% exact with
 zero 3→8 errors after the fine-tune; ``load_digits`` held-out accuracy down by at most 1 point.
 
-With ``--mnist DIR`` (a folder of MNIST IDX files) the same is done for a 28×28 network
-trained on MNIST (784-128-10), judged on MNIST's own t10k set when the folder has it.
+The same is then done for a 28×28 network, 784-128-10, trained on 20,000 handwriting-like
+synthetic digits (``--source handwriting``: procedural pen strokes, elastically warped); and,
+with ``--mnist DIR`` (a folder of MNIST IDX files), for one trained on MNIST, judged on
+MNIST's own t10k set when the folder has it. When the network makes no confusion on the
+separate captchas, ``--focus auto`` has nothing to fix and the table says so.
 """
 
 from __future__ import annotations
@@ -47,12 +50,18 @@ from ocr.train import accuracy  # noqa: E402
 OCR = str(Path(sys.executable).with_name("ocr"))
 
 
-def run(*args: str) -> float:
-    """Run one ``ocr`` command, echo it, and return its wall time in seconds."""
+def run(*args: str, allow: str | None = None) -> float | None:
+    """Run one ``ocr`` command, echo it, and return its wall time in seconds.
+
+    A failure whose message contains ``allow`` returns None; any other failure stops the run.
+    """
     print("$ ocr " + " ".join(shlex.quote(a) for a in args), flush=True)
     start = time.perf_counter()
     done = subprocess.run([OCR, *args], capture_output=True, text=True)
     if done.returncode != 0:
+        if allow is not None and allow in done.stderr:
+            print(done.stderr.strip())
+            return None
         sys.exit(f"command failed ({done.returncode}):\n{done.stderr}")
     return time.perf_counter() - start
 
@@ -65,6 +74,8 @@ def read_captchas(model_path: Path, folder: Path):
 def held_out_accuracy(model_path: Path, mnist: Path | None = None) -> float | None:
     """Accuracy on the data the network held out: load_digits' test quarter, or MNIST t10k."""
     model = model_io.load(model_path)
+    if model.meta["source"] == "handwriting":
+        return None  # its held-out items are checked by the fine-tune itself ("kept")
     if model.meta["source"] == "digits":
         from ocr.datasets import digits_split
 
@@ -89,7 +100,12 @@ def scenario(name: str, train_args: list[str], work: Path, test: Path, dev: Path
     print(f"\nbefore fine-tuning: {before.exact:.2%} exact on {before.n} classic captchas")
     print(format_confusion(before.confusion))
     t_tune = run("finetune", "-m", str(base), "-o", str(fixed), "--focus", "auto", "--style", "classic",
-                 "--data", str(dev), "--seed", str(seed), *(["--mnist", str(mnist)] if mnist else []))
+                 "--data", str(dev), "--seed", str(seed), *(["--mnist", str(mnist)] if mnist else []),
+                 allow="nothing to fine-tune")
+    if t_tune is None:
+        return [(f"{name}: train", f"{t_train:.1f} s", "", None),
+                (f"{name}: classic exact, no fine-tune needed", f"{before.exact:.2%}", "≥ 99%", before.exact >= 0.99),
+                (f"{name}: 3→8 errors", f"{before.confusion[3, 8]}", "0", int(before.confusion[3, 8]) == 0)]
     after = read_captchas(fixed, test)
     print(f"\nafter fine-tuning: {after.exact:.2%} exact")
     print(format_confusion(after.confusion))
@@ -125,6 +141,9 @@ def main() -> None:
         run("synth", "--style", "classic", "--n", "300", "--seed", str(20_000 + args.seed), "--out", str(dev))
         rows = scenario("digits 64-32-10", ["--source", "digits", "--size", "8", "--hidden", "32"], work, test, dev,
                         seed=args.seed)
+        rows += scenario("handwriting 784-128-10",
+                         ["--source", "handwriting", "--size", "28", "--hidden", "128", "--singles", "20000"],
+                         work, test, dev, seed=args.seed)
         if args.mnist:
             rows += scenario("mnist 784-128-10", ["--source", f"mnist:{args.mnist}", "--size", "28", "--hidden", "128"],
                              work, test, dev, seed=args.seed, mnist=args.mnist)

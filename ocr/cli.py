@@ -430,13 +430,13 @@ def list_fonts(
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model (.npz).")],
     source: Annotated[
-        str, typer.Option(help="Training data: synth (rendered glyphs), digits (scikit-learn's handwritten "
-                               "8x8 digits), or mnist:DIR (MNIST IDX files in DIR).")
+        str, typer.Option(help="Training data: synth (rendered glyphs), handwriting (procedural handwriting-like "
+                               "digits), digits (scikit-learn's handwritten 8x8 digits), or mnist:DIR (MNIST IDX files).")
     ] = "synth",
     size: Annotated[int, typer.Option(help="Glyph size: 28 (MNIST style) or 8 (scikit-learn digits style).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data, split and weights: the same seed gives the same model.")] = 0,
     strips: Annotated[int, typer.Option(min=0, help="synth: strips to cut into glyphs.")] = 8000,
-    singles: Annotated[int, typer.Option(min=0, help="synth: heavily augmented single glyphs.")] = 24000,
+    singles: Annotated[int, typer.Option(min=0, help="synth: heavily augmented single glyphs; handwriting: the digits.")] = 24000,
     rejects: Annotated[int, typer.Option(min=0, help="synth: 'not a digit' samples (letters, fragments, pairs, noise).")] = 6000,
     hidden: Annotated[str, typer.Option(help="Hidden layer widths, e.g. 256,128 or 32.")] = "256,128",
     activation: Annotated[str, typer.Option(help="Hidden activation: relu or sigmoid.")] = "relu",
@@ -461,17 +461,18 @@ def train(
 
     --source synth (the default) trains on synthetic glyphs cut by the reader's own segmentation, with a "not a digit" class; the held-out font families stay out unless --include-held-out.
 
-    --source digits trains on scikit-learn's handwritten digits (--size 8 only), keeping 25% out for a held-out check; --source mnist:DIR trains on MNIST IDX files (train-images-idx3-ubyte and train-labels-idx1-ubyte, raw or .gz) and checks on the t10k files if DIR has them. Both give ten classes and no "not a digit" class.
+    --source handwriting trains on --singles procedural pen-stroke digits, elastically warped; --source digits on scikit-learn's handwritten digits (--size 8 only), keeping 25% out for a held-out check; --source mnist:DIR on MNIST IDX files (train-images-idx3-ubyte and train-labels-idx1-ubyte, raw or .gz), checked on the t10k files if DIR has them. These give ten classes and no "not a digit" class.
 
     Example, the classic 64-32-10 network: ocr train --source digits --size 8 --hidden 32 --out m.npz
     """
-    from ocr.train import TrainConfig, build_digits_model, build_mnist_model, build_model, plot_history
+    from ocr.train import (TrainConfig, build_digits_model, build_handwriting_model, build_mnist_model, build_model,
+                           plot_history)
 
     if size not in (8, 28):
         raise typer.BadParameter("--size must be 28 or 8")
     kind, _, where = source.partition(":")
-    if kind not in ("synth", "digits", "mnist") or (kind == "mnist") != bool(where):
-        raise typer.BadParameter(f"--source takes synth, digits or mnist:DIR, got {source!r}")
+    if kind not in ("synth", "handwriting", "digits", "mnist") or (kind == "mnist") != bool(where):
+        raise typer.BadParameter(f"--source takes synth, handwriting, digits or mnist:DIR, got {source!r}")
     if kind == "digits" and size != 8:
         raise typer.BadParameter("--source digits holds 8x8 digits: use --size 8")
     try:
@@ -490,7 +491,7 @@ def train(
                          l2=l2, epochs=epochs, batch_size=batch_size, patience=patience, seed=seed)
 
     with _Bars() as bars:
-        rendered = bars.task("rendering glyphs", strips + singles + rejects) if kind == "synth" else None
+        rendered = bars.task("rendering glyphs", {"synth": strips + singles + rejects, "handwriting": singles}.get(kind, 0))
         trained = bars.task("training", epochs)
 
         def show(stats) -> None:
@@ -507,6 +508,9 @@ def train(
                 n_rejects=rejects, include_held_out=include_held_out, jobs=jobs, on_epoch=show,
                 log=_err, progress=rendered,
             )
+        elif kind == "handwriting":
+            model, history = build_handwriting_model(size=size, config=config, n=singles, jobs=jobs, on_epoch=show,
+                                                     log=_err, progress=rendered)
         elif kind == "digits":
             model, history = build_digits_model(config=config, on_epoch=show, log=_err)
         else:
@@ -558,8 +562,8 @@ def finetune(
     n_eval: Annotated[int, typer.Option("--eval-n", min=1, help="Strips in the synthetic eval set (without --data).")] = 300,
     pairs: Annotated[int, typer.Option(min=1, help="With --focus auto: how many confused pairs to drill.")] = 3,
     replay: Annotated[float, typer.Option(min=0.0, help="Rows of original data replayed per targeted row.")] = 3.0,
-    epochs: Annotated[int, typer.Option(min=1)] = 6,
-    lr: Annotated[float, typer.Option(min=0.0, help="Learning rate (a quarter of training's).")] = 5e-4,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the targeted and replayed rows.")] = 12,
+    lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate (cosine decay, no warm-up).")] = 2e-3,
     seed: Annotated[int, typer.Option(help="Seed for samples, replay and shuffling.")] = 0,
     length: Length = None,
     jobs: Annotated[int, typer.Option(min=0, help="Processes for rendering (0 = all cores).")] = 0,

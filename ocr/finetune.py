@@ -57,8 +57,8 @@ class FinetuneConfig:
     n_singles: int = 1500  # augmented single glyphs of the focus digits
     share: float = 0.6  # chance that a digit of a targeted strip is a focus digit
     replay: float = 3.0  # rows of original data per targeted row
-    epochs: int = 6
-    lr: float = 5e-4  # a quarter of the training peak: move the weights, don't rebuild them
+    epochs: int = 12
+    lr: float = 2e-3  # the training peak: a small network must make room for the new glyphs
     batch_size: int = 128
     l2: float = 1e-5
     seed: int = 0
@@ -157,6 +157,8 @@ def replay_rows(model: Model, *, n: int, seed: int, fonts: Sequence | None = Non
       family among ``fonts``; a disjoint sample is the forgetting check.
     - digits: the training part of the same scikit-learn split (repeated up to ``n`` rows);
       the held-out part is the check.
+    - handwriting: a sample of the original procedural items, made again; the held-out
+      items of training are the check.
     - mnist: a sample of the ``train-`` files from ``mnist`` (or the folder recorded in the
       model); the ``t10k-`` files, when present, are the check.
 
@@ -189,6 +191,16 @@ def replay_rows(model: Model, *, n: int, seed: int, fonts: Sequence | None = Non
             check = (_scaled(mnist_rows(images[rest], size=size), size), labels[rest])
         return Replay(_scaled(mnist_rows(images[pick], size=size), size), labels[pick], *check,
                       f"MNIST from {folder}, {len(pick)} training images")
+    if source == "handwriting":
+        from synth import glyphs
+
+        items, n_test = int(meta["data"]["items"]), int(meta["data"]["test_items"])
+        pick = np.sort(rng.choice(items, size=min(n, items), replace=False))
+        crops, y = glyphs.handwriting(pick, seed=int(meta["seed"]), jobs=jobs, progress=progress)
+        check, y_check = glyphs.handwriting(range(items, items + n_test), seed=int(meta["seed"]), jobs=jobs)
+        return Replay(_scaled(glyphs.vectors(crops, size=size), size), y,
+                      _scaled(glyphs.vectors(check, size=size), size), y_check,
+                      f"handwriting-like digits made again from seed {meta['seed']} ({len(y)} glyphs)")
     if source == "synth":
         return _replay_synth(model, n=n, rng=rng, fonts=fonts, jobs=jobs, progress=progress)
     raise DataError(f"the model's metadata names no training source it can replay ({source!r})")

@@ -32,13 +32,13 @@ from synth.fonts import Font, load_font
 from synth.render import render_classic, render_strip
 from synth.styles import make_sample, pick_font
 
-__all__ = ["REJECT", "TRAIN_STYLES", "harvest", "harvest_items", "focused_harvest", "vectors", "strip_glyphs"]
+__all__ = ["REJECT", "TRAIN_STYLES", "harvest", "harvest_items", "focused_harvest", "handwriting", "vectors", "strip_glyphs"]
 
 REJECT = 10  # class index of "not a digit"
 Crop = np.ndarray  # uint8 (h, w) ink crop, ink 255
 LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnprtuvwxy"  # letters that do not pass for digits
 PUNCT = "-+.,:;/#()*=%&@!<>[]"
-_STRIPS, _SINGLES, _REJECTS, _FOCUS_STRIPS, _FOCUS_SINGLES = 0, 1, 2, 3, 4
+_STRIPS, _SINGLES, _REJECTS, _FOCUS_STRIPS, _FOCUS_SINGLES, _HANDWRITING = 0, 1, 2, 3, 4, 5
 STROKE_SHARE = 0.5  # share of single glyphs drawn by the procedural stroke generator
 
 
@@ -283,6 +283,38 @@ def harvest_items(
     work += [(_single_item, (seed, int(i), fonts)) for i in singles]
     work += [(_reject_item, (seed, int(i), fonts)) for i in rejects]
     return _harvest_work(work, jobs=jobs, progress=progress)
+
+
+def _handwriting_item(args: tuple[int, int]) -> list[tuple[Crop, int]]:
+    seed, i = args
+    rng = np.random.default_rng([seed, _HANDWRITING, i])
+    digit = int(rng.integers(0, 10))
+    size = int(rng.integers(16, 48))
+    coverage = np.pad(strokes.render_digit(digit, rng, size=size), 3)
+    coverage = _elastic(coverage, rng, alpha=size * rng.uniform(0.03, 0.08), sigma=size * 0.12)
+    ink = binarize.ink_mask(_to_gray(coverage, rng, degrade=False))
+    box = _largest_box(ink)
+    return [(_crop(ink, box), digit)] if box is not None else []
+
+
+def handwriting(
+    items: Sequence[int],
+    *,
+    seed: int = 0,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Crop], np.ndarray]:
+    """Handwriting-like digits: procedural pen strokes (``synth.strokes``), elastically warped.
+
+    No font is involved: every digit is a stroke skeleton with a random design variant,
+    drawn with an even pen and bent by a smooth random displacement field (Simard et al.,
+    2003), which is what makes it look written rather than typeset. Item ``i`` draws from
+    its own seeded generator. Ten classes; no "not a digit" samples.
+
+    Returns:
+        (crops, labels) as ``harvest``, labels 0..9.
+    """
+    return _harvest_work([(_handwriting_item, (seed, int(i))) for i in items], jobs=jobs, progress=progress)
 
 
 def _focus_text(rng: np.random.Generator, focus: Sequence[int], share: float, n: int) -> str:

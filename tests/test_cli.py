@@ -207,7 +207,7 @@ def test_train_from_mnist_idx_files(tmp_path, rng):
     [
         (["--source", "digits"], "--size 8"),
         (["--source", "mnist"], "mnist:DIR"),
-        (["--source", "emnist:x"], "synth, digits or mnist:DIR"),
+        (["--source", "emnist:x"], "synth, handwriting, digits or mnist:DIR"),
         (["--hidden", "32,x"], "comma-separated"),
         (["--activation", "tanh"], "relu, sigmoid"),
     ],

@@ -132,3 +132,16 @@ def test_synthetic_model_replays_its_own_items(tmp_path, train_fonts):
                            config=FinetuneConfig(style="plain", n_strips=10, n_singles=10, epochs=1))
     assert tuned.model.network.sizes == [64, 16, 11]
     assert tuned.model.meta["finetune"][0]["eval_data"].startswith("6 fresh synthetic 'plain' strips")
+
+
+def test_handwriting_source_trains_ten_classes_and_replays_its_items():
+    from ocr.train import build_handwriting_model
+
+    model, _ = build_handwriting_model(size=28, config=TrainConfig(hidden=(16,), epochs=2, seed=2), n=80, jobs=1)
+    assert model.classes == tuple("0123456789") and model.meta["source"] == "handwriting"
+    assert model.meta["test"]["n"] == 20 and model.network.sizes == [784, 16, 10]
+    replay = replay_rows(model, n=30, seed=0, jobs=1)
+    assert len(replay.y) == 30 and len(replay.y_check) == 20
+    # the check rows are the held-out items of training, made again: same labels as before
+    _, y_test = glyphs.handwriting(range(80, 100), seed=2, jobs=1)
+    np.testing.assert_array_equal(replay.y_check, y_test)
