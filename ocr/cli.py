@@ -545,7 +545,7 @@ def finetune(
     ] = "auto",
     data: Annotated[
         Optional[Path], typer.Option(help="Labelled folder (images + labels.csv) to find and check confusions on. "
-                                          "Default: fresh synthetic strips of --style in the fonts.")
+                                          "Default: --eval-n fresh synthetic strips of --style (classic: the 100x24 captcha itself).")
     ] = None,
     n_synth: Annotated[int, typer.Option("--synth", min=1, help="Targeted strips to render.")] = 1500,
     singles: Annotated[int, typer.Option(min=0, help="Augmented single glyphs of the focus digits.")] = 1500,

@@ -155,8 +155,8 @@ def replay_rows(model: Model, *, n: int, seed: int, fonts: Sequence | None = Non
     - synth: a seeded sample of the original items (strips, singles, "not a digit"), made by
       ``synth.glyphs.harvest_items`` exactly as in training, with the training fonts found by
       family among ``fonts``; a disjoint sample is the forgetting check.
-    - digits: the training part of the same scikit-learn split (repeated up to ``n`` rows);
-      the held-out part is the check.
+    - digits: the training part of the same scikit-learn split, however many ``n`` asks
+      for (``finetune`` repeats rows when it needs more); the held-out part is the check.
     - handwriting: a sample of the original procedural items, made again; the held-out
       items of training are the check.
     - mnist: a sample of the ``train-`` files from ``mnist`` (or the folder recorded in the
@@ -173,10 +173,8 @@ def replay_rows(model: Model, *, n: int, seed: int, fonts: Sequence | None = Non
         from ocr.datasets import digits_split
 
         split = digits_split(seed=int(meta["seed"]), test_fraction=float(meta["data"]["test_fraction"]))
-        X, y = _scaled(split.X_train, size), split.y_train
-        reps = max(1, math.ceil(n / len(y)))
-        return Replay(np.tile(X, (reps, 1)), np.tile(y, reps), _scaled(split.X_test, size), split.y_test,
-                      f"scikit-learn digits, the {len(y)} training rows of the original split")
+        return Replay(_scaled(split.X_train, size), split.y_train, _scaled(split.X_test, size), split.y_test,
+                      f"scikit-learn digits, the {len(split.y_train)} training rows of the original split")
     if source == "mnist":
         from ocr.datasets import load_mnist, mnist_rows
 
@@ -251,27 +249,34 @@ def finetune(model: Model, X_focus: np.ndarray, y_focus: np.ndarray, replay: Rep
              config: FinetuneConfig, on_epoch: Callable[[EpochStats], None] | None = None) -> Finetuned:
     """Continue training ``model`` on targeted rows mixed with replayed original rows.
 
-    The targeted rows and ``config.replay`` times as many replay rows are shuffled together;
-    a seeded tenth of the mix chooses the best epoch. The parent is left untouched.
+    A seeded tenth of the targeted rows and of the replay rows is set aside to choose the
+    best epoch; the rest of the targeted rows are shuffled together with ``config.replay``
+    times as many replay rows (rows repeat when the replay has fewer, as the 1,348 of
+    scikit-learn's digits do — after the split, so that no validation row is trained on).
+    The parent is left untouched.
 
     Returns:
-        The new model (same layers and classes, metadata copied) and the history.
+        The new model (same layers and classes, metadata copied), the history, and the mix.
     """
     rng = np.random.default_rng([config.seed, 11])
-    n_replay = min(len(replay.y), max(1, int(round(config.replay * len(y_focus)))))
-    pick = np.sort(rng.choice(len(replay.y), size=n_replay, replace=False))
-    X = np.concatenate([X_focus, replay.X[pick]]).astype(np.float32)
-    y = np.concatenate([y_focus, replay.y[pick]])
-    train_idx, val_idx = split_validation(len(y), fraction=0.1, rng=np.random.default_rng([config.seed, 12]))
+    focus_train, focus_val = split_validation(len(y_focus), fraction=0.1, rng=rng)
+    replay_train, replay_val = split_validation(len(replay.y), fraction=0.1, rng=rng)
+    n_replay = max(1, int(round(config.replay * len(focus_train))))
+    pool = np.tile(replay_train, math.ceil(n_replay / max(1, len(replay_train))))
+    pick = np.sort(rng.choice(pool, size=n_replay, replace=False))
+    X_train = np.concatenate([X_focus[focus_train], replay.X[pick]]).astype(np.float32)
+    y_train = np.concatenate([y_focus[focus_train], replay.y[pick]])
+    X_val = np.concatenate([X_focus[focus_val], replay.X[replay_val]]).astype(np.float32)
+    y_val = np.concatenate([y_focus[focus_val], replay.y[replay_val]])
     net = model.network
     train_config = TrainConfig(hidden=tuple(net.sizes[1:-1]), activation=net.activation, optimizer="adam",
                                lr=config.lr, schedule="cosine", warmup=0, l2=config.l2, epochs=config.epochs,
                                batch_size=config.batch_size, patience=config.epochs, seed=config.seed)
-    network, history = fit(X[train_idx], y[train_idx], config=train_config, X_val=X[val_idx],
-                           y_val=y[val_idx], n_classes=len(model.classes), network=_copy(net),
-                           on_epoch=on_epoch)
+    network, history = fit(X_train, y_train, config=train_config, X_val=X_val, y_val=y_val,
+                           n_classes=len(model.classes), network=_copy(net), on_epoch=on_epoch)
     tuned = replace(model, network=network, meta=dict(model.meta))
-    return Finetuned(tuned, history, {"targeted": int(len(y_focus)), "replay": int(n_replay)})
+    return Finetuned(tuned, history, {"targeted": int(len(focus_train)), "replay": int(n_replay),
+                                      "validation": int(len(y_val))})
 
 
 def retained(model: Model, replay: Replay) -> float:
