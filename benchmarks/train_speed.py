@@ -47,12 +47,14 @@ the accuracy check; the rest are the training set. One-time setup (data, model c
 imports) is not in the epoch times.
 
 Targets, printed with whether each is met: ours faster than MLPClassifier, and within 1.3x of
-PyTorch (median seconds per epoch).
+PyTorch (median seconds per epoch). The one-minute load average is printed with the header:
+on a shared machine, rerun (or raise --epochs) when it is well above 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -312,6 +314,9 @@ def main() -> None:
     print(f"{len(data[1])} training glyphs, {len(data[3])} held out; network {sizes} "
           f"{config.activation}, Adam lr {config.lr:g}, L2 {config.l2:g}, batch "
           f"{config.batch_size}, float32; {args.epochs} epochs, {args.threads} threads")
+    if hasattr(os, "getloadavg"):
+        print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+              "(other processes on the machine skew the timings)")
     print("targets: ours faster than MLPClassifier, and within 1.3x of PyTorch", flush=True)
 
     results = []

@@ -433,6 +433,7 @@ def train(
         str, typer.Option(help="Training data: synth (rendered glyphs), handwriting (procedural handwriting-like "
                                "digits), digits (scikit-learn's handwritten 8x8 digits), or mnist:DIR (MNIST IDX files).")
     ] = "synth",
+    mnist: Annotated[Optional[Path], typer.Option(help="Same as --source mnist:DIR.")] = None,
     size: Annotated[int, typer.Option(help="Glyph size: 28 (MNIST style) or 8 (scikit-learn digits style).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data, split and weights: the same seed gives the same model.")] = 0,
     strips: Annotated[int, typer.Option(min=0, help="synth: strips to cut into glyphs.")] = 8000,
@@ -470,6 +471,10 @@ def train(
 
     if size not in (8, 28):
         raise typer.BadParameter("--size must be 28 or 8")
+    if mnist is not None:
+        if source != "synth":
+            raise typer.BadParameter("give either --mnist DIR or --source, not both")
+        source = f"mnist:{mnist}"
     kind, _, where = source.partition(":")
     if kind not in ("synth", "handwriting", "digits", "mnist") or (kind == "mnist") != bool(where):
         raise typer.BadParameter(f"--source takes synth, handwriting, digits or mnist:DIR, got {source!r}")

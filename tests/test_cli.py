@@ -192,7 +192,7 @@ def test_train_from_mnist_idx_files(tmp_path, rng):
         images[i, 4:24, 2 + 2 * d : 4 + 2 * d] = 255
     write_mnist(tmp_path, rng, images=images, labels=labels, gz=True)
     out = tmp_path / "m.npz"
-    result = runner.invoke(app, ["train", "--source", f"mnist:{tmp_path}", "--hidden", "16", "--epochs", "2",
+    result = runner.invoke(app, ["train", "--mnist", str(tmp_path), "--hidden", "16", "--epochs", "2",
                                  "--out", str(out)])
     assert result.exit_code == ExitCode.ok, result.output
     from ocr import model as model_io
@@ -210,6 +210,7 @@ def test_train_from_mnist_idx_files(tmp_path, rng):
         (["--source", "emnist:x"], "synth, handwriting, digits or mnist:DIR"),
         (["--hidden", "32,x"], "comma-separated"),
         (["--activation", "tanh"], "relu, sigmoid"),
+        (["--mnist", "x", "--source", "digits"], "not both"),
     ],
 )
 def test_train_usage_errors_are_one_line_exit_2(tmp_path, args, phrase):
