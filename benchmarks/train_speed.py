@@ -2,9 +2,9 @@
 
 Run by hand (not part of the tests):
 
-    .venv/bin/python benchmarks/train_speed.py [--epochs 3] [--threads 2] [--scale 1.0]
+    .venv/bin/python benchmarks/train_speed.py [--epochs 6] [--threads 2] [--scale 1.0]
 
-All three engines train the project's default network — 784-256-128-11, ReLU hidden layers,
+All engines train the project's default network — 784-256-128-11, ReLU hidden layers,
 softmax cross-entropy, Adam (lr 2e-3, betas 0.9/0.999, eps 1e-8), an L2 penalty of 1e-5 on
 the weight matrices (not the biases), mini-batches of 128 in a fresh random order every
 epoch, float32 — on the project's default training data, with the same number of BLAS/OpenMP
@@ -49,11 +49,21 @@ imports) is not in the epoch times.
 Targets, printed with whether each is met: ours faster than MLPClassifier, and within 1.3x of
 PyTorch (median seconds per epoch). The one-minute load average is printed with the header:
 on a shared machine, rerun (or raise --epochs) when it is well above 0.
+
+Epochs are not all alike: from about the third one, weights that get little but the L2 term's
+gradient (those from pixels blank in all or nearly all glyphs, about a fifth of the first
+layer) decay through Adam into float32 subnormals, and arithmetic on subnormals is slow on x86.
+Ours sets values below 2^-64 to zero every 8 Adam steps (``ocr.network.FLUSH_BELOW``), so its
+epochs stay level; sklearn and plain PyTorch slow down. For a like-for-like comparison a fourth
+row runs PyTorch with ``torch.set_flush_denormal(True)`` (the CPU's flush-to-zero mode), and the
+1.3x target is judged against the faster of the two PyTorch rows. ``--epochs 6`` (the default)
+shows both regimes; the default training runs 20 epochs, most of them in the later one.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -195,14 +205,16 @@ def run_sklearn(data, config: TrainConfig, threads: int) -> Result:
     return result
 
 
-def run_torch(data, config: TrainConfig, threads: int) -> Result:
+def run_torch(data, config: TrainConfig, threads: int, *, flush_denormal: bool = False) -> Result:
+    """PyTorch on the CPU; with ``flush_denormal`` it zeroes subnormals as ours does (FTZ/DAZ)."""
     try:
         import torch
     except ImportError:
         return Result("PyTorch (CPU)", skipped="skipped (torch not installed)")
 
     X, y, X_hold, y_hold = data
-    result = Result(f"PyTorch {torch.__version__}")
+    result = Result(f"PyTorch {torch.__version__}" + (" flush" if flush_denormal else ""))
+    torch.set_flush_denormal(flush_denormal)
     torch.set_num_threads(threads)
     torch.manual_seed(config.seed)
     model = torch_model(torch, initial_network(config, X.shape[1]))
@@ -271,7 +283,9 @@ def print_table(results: list[Result], n_train: int) -> None:
 
 
 def print_targets(results: list[Result]) -> None:
-    ours, sk, tor = results
+    ours, sk, *torches = results
+    # Judge against the faster PyTorch row: the stricter comparison.
+    tor = min(torches, key=lambda r: r.median if not r.skipped else float("inf"))
     print()
     verdict = "met" if ours.median < sk.median else "NOT met"
     print(f"target: ours faster than MLPClassifier — {verdict} "
@@ -282,7 +296,7 @@ def print_targets(results: list[Result]) -> None:
     ratio = ours.median / tor.median
     verdict = "met" if ratio <= TORCH_RATIO_TARGET else "NOT met"
     print(f"target: ours within {TORCH_RATIO_TARGET}x of PyTorch — {verdict} "
-          f"(ours / PyTorch = {ratio:.2f})")
+          f"(ours / {tor.engine}, the faster PyTorch row = {ratio:.2f})")
 
 
 def main() -> None:
@@ -292,7 +306,7 @@ def main() -> None:
                "glyph counts and seed, so repeated runs skip the ~40 s of rendering; use "
                "--refresh to re-render after changing synth/.",
     )
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per engine")
+    parser.add_argument("--epochs", type=int, default=6, help="timed epochs per engine")
     parser.add_argument("--threads", type=int, default=2,
                         help="BLAS/OpenMP threads for every engine")
     parser.add_argument("--scale", type=float, default=1.0,
@@ -320,7 +334,8 @@ def main() -> None:
     print("targets: ours faster than MLPClassifier, and within 1.3x of PyTorch", flush=True)
 
     results = []
-    for run in (run_ours, run_sklearn, run_torch):
+    runs = (run_ours, run_sklearn, run_torch, functools.partial(run_torch, flush_denormal=True))
+    for run in runs:
         results.append(run(data, config, args.threads))
         print(f"  {results[-1].engine}: done", flush=True)
     print_table(results, len(data[1]))

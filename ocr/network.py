@@ -37,7 +37,7 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 def relu_grad(a: np.ndarray, delta: np.ndarray) -> None:
     """Multiply ``delta`` in place by relu'(z), written in terms of the output a = relu(z)."""
-    delta[a <= 0] = 0
+    np.multiply(delta, a > 0, out=delta)  # a dense multiply: faster than a masked assignment
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -211,6 +211,15 @@ class SGD:
             p += v
 
 
+# Values below this are set to zero every FLUSH_EVERY Adam steps. Weights fed by pixels that are
+# blank in (nearly) every glyph receive only the L2 term's gradient; Adam walks them and their
+# moments down into float32 subnormals (< 1.2e-38), and x86 arithmetic on subnormals is many
+# times slower: without the flush, training epochs after the second take 1.7x as long. Values
+# this small change no output (2^-64 ≈ 5e-20 times any input is far below float32 resolution).
+FLUSH_BELOW = np.float32(2.0**-64)
+FLUSH_EVERY = 8
+
+
 class Adam:
     """Adam (Kingma & Ba, 2015): per-parameter steps from running moments of the gradient."""
 
@@ -231,8 +240,9 @@ class Adam:
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         self.t += 1
-        # Fold the bias corrections of both moments into the step size.
-        step = lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+        # Fold the bias corrections of both moments into the step size (float32, so that the
+        # update below stays in float32 instead of being computed in float64 and cast back).
+        step = np.float32(lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t))
         for p, g, m, v, tmp in zip(self.params, grads, self.m, self.v, self.scratch):
             # m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;  p -= step m / (√v + eps)
             m *= self.beta1
@@ -247,6 +257,14 @@ class Adam:
             np.divide(m, tmp, out=tmp)
             tmp *= step
             p -= tmp
+        if self.t % FLUSH_EVERY == 0:
+            self._flush_tiny()
+
+    def _flush_tiny(self) -> None:
+        """Set parameters and moments smaller in magnitude than ``FLUSH_BELOW`` to zero."""
+        for arrays in (self.params, self.m, self.v):
+            for a in arrays:
+                np.copyto(a, 0, where=np.abs(a) < FLUSH_BELOW)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ocr.network import SGD, Adam, Network, log_loss, softmax
+from ocr.network import FLUSH_EVERY, SGD, Adam, Network, log_loss, relu_grad, softmax
 from ocr.train import TrainConfig, accuracy, fit, get_lr
 
 
@@ -75,6 +75,28 @@ def test_optimizers_reduce_the_loss_on_a_fixed_batch(rng, optimizer_cls):
         _, grads = net.gradients(X, y)
         opt.step(grads, 0.05)
     assert net.loss(X, y) < 0.5 * before
+
+
+def test_adam_flushes_subnormal_weights_and_moments_but_nothing_else():
+    """Subnormal floats make x86 arithmetic many times slower; Adam sets them to zero."""
+    tiny, small = np.float32(1e-39), np.float32(1e-12)  # 1e-39 is subnormal in float32
+    w = np.array([tiny, -tiny, small, 0.5], dtype=np.float32)
+    opt = Adam([w])
+    opt.m[0][:] = [tiny, small, 0, 0]
+    zero = [np.zeros(4, np.float32)]
+    for step in range(1, FLUSH_EVERY + 1):
+        opt.step(zero, 0.0)  # a zero step moves nothing: only the flush can change values
+        if step < FLUSH_EVERY:
+            assert w[0] == tiny
+    np.testing.assert_array_equal(w, [0, 0, small, 0.5])
+    assert opt.m[0][0] == 0 and opt.m[0][1] == pytest.approx(small * 0.9**FLUSH_EVERY, rel=1e-5)
+
+
+def test_relu_grad_zeroes_the_error_where_the_unit_was_off():
+    a = np.array([[0.0, 2.0], [3.0, 0.0]], np.float32)
+    delta = np.array([[5.0, -1.0], [7.0, 4.0]], np.float32)
+    relu_grad(a, delta)
+    np.testing.assert_array_equal(delta, [[0.0, -1.0], [7.0, 0.0]])
 
 
 def test_fit_learns_separable_classes_and_is_deterministic(rng):
