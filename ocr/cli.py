@@ -449,7 +449,11 @@ def train(
         Optional[int], typer.Option(min=1, help="Passes over the data (default: 20; 200 for --source digits).")
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per mini-batch.")] = 128,
-    patience: Annotated[int, typer.Option(min=1, help="Stop after this many epochs without a better validation accuracy.")] = 8,
+    keep: Annotated[
+        str, typer.Option(help="Weights to keep: last (end of the schedule) or best (best validation epoch, "
+                               "with early stopping after --patience stale epochs).")
+    ] = "last",
+    patience: Annotated[int, typer.Option(min=1, help="With --keep best: epochs without a better validation accuracy before stopping.")] = 8,
     fonts: Annotated[Optional[Path], typer.Option("--fonts", help="synth: also train on the fonts in this folder.")] = None,
     system_fonts: Annotated[bool, typer.Option("--system-fonts", help="synth: also train on the system's fonts.")] = False,
     include_held_out: Annotated[
@@ -488,12 +492,13 @@ def train(
         raise typer.BadParameter(f"--hidden takes positive widths, got {hidden!r}")
     for name, value, allowed in (("--activation", activation, ("relu", "sigmoid")),
                                  ("--optimizer", optimizer, ("adam", "sgd")),
-                                 ("--schedule", schedule, ("cosine", "step", "constant"))):
+                                 ("--schedule", schedule, ("cosine", "step", "constant")),
+                                 ("--keep", keep, ("last", "best"))):
         if value not in allowed:
             raise typer.BadParameter(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     epochs = epochs or (200 if kind == "digits" else 20)
     config = TrainConfig(hidden=widths, activation=activation, optimizer=optimizer, lr=lr, schedule=schedule,
-                         l2=l2, epochs=epochs, batch_size=batch_size, patience=patience, seed=seed)
+                         l2=l2, epochs=epochs, batch_size=batch_size, patience=patience, keep=keep, seed=seed)
 
     with _Bars() as bars:
         rendered = bars.task("rendering glyphs", {"synth": strips + singles + rejects, "handwriting": singles}.get(kind, 0))
@@ -524,7 +529,7 @@ def train(
 
     model_io.save(out, model)
     best = model.meta["validation"]
-    _err(f"saved {out}  (val acc {best['accuracy']:.2%}, best of {best['epochs_run']} epochs at epoch {best['epoch']})")
+    _err(f"saved {out}  (val acc {best['accuracy']:.2%} at epoch {best['epoch']} of {best['epochs_run']}, kept: {keep})")
     if plot is not None:
         plot_history(history, plot)
 

@@ -271,7 +271,8 @@ def finetune(model: Model, X_focus: np.ndarray, y_focus: np.ndarray, replay: Rep
     net = model.network
     train_config = TrainConfig(hidden=tuple(net.sizes[1:-1]), activation=net.activation, optimizer="adam",
                                lr=config.lr, schedule="cosine", warmup=0, l2=config.l2, epochs=config.epochs,
-                               batch_size=config.batch_size, patience=config.epochs, seed=config.seed)
+                               batch_size=config.batch_size, patience=config.epochs, keep="best",
+                               seed=config.seed)
     network, history = fit(X_train, y_train, config=train_config, X_val=X_val, y_val=y_val,
                            n_classes=len(model.classes), network=_copy(net), on_epoch=on_epoch)
     tuned = replace(model, network=network, meta=dict(model.meta))

@@ -42,7 +42,13 @@ class TrainConfig:
     l2: float = 1e-5  # weight decay as an L2 penalty on the weights
     epochs: int = 20
     batch_size: int = 128
-    patience: int = 8  # stop after this many epochs without a better validation accuracy
+    patience: int = 8  # keep="best": stop after this many epochs without a better validation accuracy
+    # Which weights to return: "last" (the end of the schedule; validation is only reported) or
+    # "best" (the epoch of highest validation accuracy, with early stopping). Validation rows
+    # come from the training fonts, so "best" picks among epochs whose accuracy differs by a
+    # few glyphs; on strips in held-out fonts the last epoch of the cosine decay read better
+    # (+0.1 to +0.5 points on clean strips, two dev suites, two seeds).
+    keep: str = "last"
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -120,8 +126,9 @@ def fit(
         on_epoch: called with each epoch's statistics (progress bars).
 
     Returns:
-        The network with the weights of the best validation epoch (highest accuracy, then
-        lowest loss), and the history.
+        The network — with ``config.keep == "best"`` the weights of the best validation
+        epoch (highest accuracy, then lowest loss), else those of the last epoch — and the
+        history.
     """
     rng = np.random.default_rng(config.seed)
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -132,6 +139,8 @@ def fit(
         network = Network(sizes, activation=config.activation, rng=rng)
     if config.optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {config.optimizer!r}; use {sorted(OPTIMIZERS)}")
+    if config.keep not in ("last", "best"):
+        raise ValueError(f"keep must be 'last' or 'best', got {config.keep!r}")
     if config.optimizer == "sgd":
         optimizer = OPTIMIZERS["sgd"](network.params, momentum=config.momentum)
     else:
@@ -164,6 +173,8 @@ def fit(
             on_epoch(stats)
         if has_val:
             # The best epoch has the highest validation accuracy, ties going to the lower loss.
+            if config.keep == "last":
+                continue
             if (val_acc, -val_loss) > best_score:
                 best_score, stale = (val_acc, -val_loss), 0
                 best_params = [p.copy() for p in network.params]
@@ -241,7 +252,10 @@ def _fit_held(X, y, *, config: TrainConfig, n_classes: int, val_fraction: float,
                                           rng=np.random.default_rng([config.seed, 1]))
     network, history = fit(X[train_idx], y[train_idx], config=config, X_val=X[val_idx],
                            y_val=y[val_idx], n_classes=n_classes, on_epoch=on_epoch)
-    best = max(history, key=lambda h: (h.val_acc, -h.val_loss)) if len(val_idx) else history[-1]
+    if config.keep == "best" and len(val_idx):
+        best = max(history, key=lambda h: (h.val_acc, -h.val_loss))
+    else:
+        best = history[-1]
     return network, history, best
 
 

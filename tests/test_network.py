@@ -114,12 +114,24 @@ def test_fit_learns_separable_classes_and_is_deterministic(rng):
 def test_early_stopping_keeps_the_most_accurate_epoch(rng):
     X = rng.normal(size=(200, 5)).astype(np.float32)
     y = rng.integers(0, 2, 200)  # pure noise: validation loss soon rises
-    config = TrainConfig(hidden=(64,), epochs=60, lr=0.01, patience=3, seed=1)
+    config = TrainConfig(hidden=(64,), epochs=60, lr=0.01, patience=3, keep="best", seed=1)
     net, history = fit(X[:100], y[:100], config=config, X_val=X[100:], y_val=y[100:])
     assert len(history) < 60
     best = max(history, key=lambda h: (h.val_acc, -h.val_loss))
     loss, acc = accuracy(net, X[100:], y[100:])
     assert acc == best.val_acc and loss == pytest.approx(best.val_loss, rel=1e-5)
+
+
+def test_keep_last_trains_every_epoch_and_returns_the_final_weights(rng):
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    y = rng.integers(0, 2, 200)
+    config = TrainConfig(hidden=(64,), epochs=12, lr=0.01, patience=3, keep="last", seed=1)
+    net, history = fit(X[:100], y[:100], config=config, X_val=X[100:], y_val=y[100:])
+    assert len(history) == 12
+    loss, acc = accuracy(net, X[100:], y[100:])
+    assert acc == history[-1].val_acc and loss == pytest.approx(history[-1].val_loss, rel=1e-5)
+    with pytest.raises(ValueError, match="keep"):
+        fit(X, y, config=TrainConfig(keep="median"))
 
 
 def test_learning_rate_schedule_warms_up_then_decays():
