@@ -73,7 +73,8 @@ class Replay:
 
     Attributes:
         X, y: float32 (n, d) rows scaled for the network, int64 (n,) labels.
-        X_check, y_check: rows the model never trained on (or made from other seeds).
+        X_check, y_check: rows the model never trained on: held-out data, or items its
+            generator never made for training.
         what: one line naming the data, for messages and metadata.
     """
 
@@ -154,13 +155,14 @@ def replay_rows(model: Model, *, n: int, seed: int, fonts: Sequence | None = Non
 
     - synth: a seeded sample of the original items (strips, singles, "not a digit"), made by
       ``synth.glyphs.harvest_items`` exactly as in training, with the training fonts found by
-      family among ``fonts``; a disjoint sample is the forgetting check.
+      family among ``fonts``; the check is items numbered past the original counts — same
+      generator, same seed, never made for training.
     - digits: the training part of the same scikit-learn split, however many ``n`` asks
       for (``finetune`` repeats rows when it needs more); the held-out part is the check.
     - handwriting: a sample of the original procedural items, made again; the held-out
       items of training are the check.
     - mnist: a sample of the ``train-`` files from ``mnist`` (or the folder recorded in the
-      model); the ``t10k-`` files, when present, are the check.
+      model); the ``t10k-`` files are the check, or else the rows training kept for validation.
 
     Raises:
         DataError: the metadata names no known source, or the data cannot be found.
@@ -180,13 +182,16 @@ def replay_rows(model: Model, *, n: int, seed: int, fonts: Sequence | None = Non
 
         folder = Path(mnist or meta["data"]["folder"])
         images, labels = load_mnist(folder, split="train")
-        pick = np.sort(rng.choice(len(labels), size=min(n, len(labels)), replace=False))
+        # The rows training set aside for validation (as ``train._fit_held`` split them) are
+        # neither replayed nor trained on: without t10k files they are the check.
+        trained, validation = split_validation(len(labels), fraction=0.1,
+                                               rng=np.random.default_rng([int(meta["seed"]), 1]))
+        pick = np.sort(rng.choice(trained, size=min(n, len(trained)), replace=False))
         try:
             test_images, test_labels = load_mnist(folder, split="test")
             check = (_scaled(mnist_rows(test_images, size=size), size), test_labels)
         except DataError:
-            rest = np.setdiff1d(np.arange(len(labels)), pick)[: max(1, n // 4)]
-            check = (_scaled(mnist_rows(images[rest], size=size), size), labels[rest])
+            check = (_scaled(mnist_rows(images[validation], size=size), size), labels[validation])
         return Replay(_scaled(mnist_rows(images[pick], size=size), size), labels[pick], *check,
                       f"MNIST from {folder}, {len(pick)} training images")
     if source == "handwriting":
@@ -222,9 +227,10 @@ def _replay_synth(model: Model, *, n: int, rng: np.random.Generator, fonts, jobs
     want = [min(c, max(1, round(n * c / total / g))) for c, g in zip(counts, glyphs_per_item)]
     picks, checks = [], []
     for c, w in zip(counts, want):
-        order = rng.permutation(c)
-        picks.append(np.sort(order[:w]))
-        checks.append(np.sort(order[w : w + max(1, w // 4)]))
+        picks.append(np.sort(rng.permutation(c)[:w]))
+        # The check: items past the original counts, from the same generator and seed, which
+        # the training never made.
+        checks.append(np.arange(c, c + max(1, w // 4)))
     seed = int(meta["seed"])
     crops, y = glyphs.harvest_items(train_fonts, strips=picks[0], singles=picks[1], rejects=picks[2],
                                     seed=seed, jobs=jobs, progress=progress)

@@ -128,10 +128,27 @@ def test_synthetic_model_replays_its_own_items(tmp_path, train_fonts):
     replay = replay_rows(model_io.load(path), n=40, seed=0, jobs=1)
     assert "seed 1" in replay.what and len(replay.y) > 0 and len(replay.y_check) > 0
     assert replay.y.max() <= 10 and replay.X.shape[1] == 64
+    # every replayed row is a training row; no check row is one
+    crops, _ = glyphs.harvest(train_fonts, n_strips=20, n_singles=60, n_rejects=20, seed=1, jobs=1)
+    trained = {row.tobytes() for row in glyphs.vectors(crops, size=8) / np.float32(16)}
+    assert all(row.tobytes() in trained for row in replay.X)
+    assert not any(row.tobytes() in trained for row in replay.X_check)
     tuned = fix_confusions(path, fonts=train_fonts, focus=[3, 8], data=None, n_eval=6, jobs=1,
                            config=FinetuneConfig(style="plain", n_strips=10, n_singles=10, epochs=1))
     assert tuned.model.network.sizes == [64, 16, 11]
     assert tuned.model.meta["finetune"][0]["eval_data"].startswith("6 fresh synthetic 'plain' strips")
+
+
+def test_mnist_replay_checks_on_validation_rows_when_there_is_no_t10k(tmp_path, rng):
+    from ocr.train import build_mnist_model, split_validation
+    from tests.test_datasets import write_mnist
+
+    images, labels = write_mnist(tmp_path, rng, n=50)
+    model, _ = build_mnist_model(tmp_path, size=28, config=TrainConfig(hidden=(8,), epochs=1, seed=4))
+    replay = replay_rows(model, n=20, seed=0)
+    _, validation = split_validation(50, fraction=0.1, rng=np.random.default_rng([4, 1]))
+    np.testing.assert_array_equal(replay.y_check, labels[validation])
+    assert len(replay.y) == 20 and not {r.tobytes() for r in replay.X} & {r.tobytes() for r in replay.X_check}
 
 
 def test_handwriting_source_trains_ten_classes_and_replays_its_items():
