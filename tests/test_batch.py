@@ -70,6 +70,15 @@ def test_resume_after_a_crash_mid_row_completes_every_file_exactly_once(folder, 
     assert len(files) == len(set(files))
 
 
+def test_read_many_gives_glyphs_unless_told_not_to(folder):
+    paths = sorted(str(p) for p in folder.glob("*.png"))
+    with_glyphs = {r.file: r for r in batch.read_many(paths, jobs=1)}
+    text_only = {r.file: r for r in batch.read_many(paths, jobs=1, glyphs=False)}
+    ok = [f for f, r in with_glyphs.items() if r.status == "ok"]
+    assert ok and all(len(with_glyphs[f].glyphs) == len(with_glyphs[f].text) for f in ok)
+    assert all(text_only[f].glyphs == () and text_only[f].text == with_glyphs[f].text for f in ok)
+
+
 def test_jsonl_rows_carry_glyph_boxes(folder, tmp_path):
     out = tmp_path / "r.jsonl"
     batch.run([folder], out, jobs=1)
