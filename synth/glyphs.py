@@ -11,6 +11,10 @@ Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
 - "not a digit" shapes: letters and punctuation, two digits fused into one blob, parts
   of digits, scribbles and blobs.
 
+Beside the training set: ``focused_harvest`` drills chosen digits for fine-tuning, and
+``handwriting`` makes pen-stroke digits for ten-class networks (``ocr train --source
+handwriting``).
+
 Each sample is an ink crop (uint8, ink 255); ``vectors`` normalizes crops to 28×28 or 8×8
 rows. Item ``i`` of each source uses its own ``default_rng([seed, source, i])``, so the set
 is the same for a seed however it is split across processes.
