@@ -501,7 +501,9 @@ def train(
                          l2=l2, epochs=epochs, batch_size=batch_size, patience=patience, keep=keep, seed=seed)
 
     with _Bars() as bars:
-        rendered = bars.task("rendering glyphs", {"synth": strips + singles + rejects, "handwriting": singles}.get(kind, 0))
+        rendered = None  # digits and mnist: nothing to render
+        if kind in ("synth", "handwriting"):
+            rendered = bars.task("rendering glyphs", strips + singles + rejects if kind == "synth" else singles)
         trained = bars.task("training", epochs)
 
         def show(stats) -> None:

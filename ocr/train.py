@@ -30,6 +30,10 @@ __all__ = [
 ]
 
 
+# The ten digit classes, without "not a digit": the sources that have no examples of one.
+TEN_DIGITS = tuple(str(d) for d in range(10))
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     hidden: tuple[int, ...] = (256, 128)  # hidden layer widths
@@ -208,8 +212,7 @@ def build_model(
     The fonts of ``synth.fonts.HELD_OUT_FAMILIES`` are left out unless ``include_held_out``,
     so that accuracy can be measured on families the network never saw.
     """
-    from ocr import __version__
-    from ocr.model import DIGIT_CLASSES, INPUT_SCALES, Model
+    from ocr.model import DIGIT_CLASSES, INPUT_SCALES
     from synth import fonts as font_lib
     from synth import glyphs
 
@@ -229,18 +232,12 @@ def build_model(
     say(f"{len(y)} glyphs; per class {counts.tolist()}")
     network, history, best = _fit_held(X, y, config=config, n_classes=len(DIGIT_CLASSES),
                                        val_fraction=val_fraction, on_epoch=on_epoch)
-    meta = {
-        "library_version": __version__,
-        "source": "synth",
-        "seed": config.seed,
-        "config": config.to_dict(),
-        "data": {"strips": n_strips, "singles": n_singles, "rejects": n_rejects,
-                 "glyphs": int(len(y)), "per_class": counts.tolist()},
-        "fonts": sorted({f.family for f in train_fonts}),
-        "held_out_families": sorted({f.family for f in held_out}),
-        "validation": _validation_meta(best, history),
-    }
-    return Model(network=network, input_size=size, classes=DIGIT_CLASSES, meta=meta), history
+    data = {"strips": n_strips, "singles": n_singles, "rejects": n_rejects, "glyphs": int(len(y)),
+            "per_class": counts.tolist()}
+    model = _model(network, size=size, classes=DIGIT_CLASSES, source="synth", config=config, data=data,
+                   best=best, history=history, fonts=sorted({f.family for f in train_fonts}),
+                   held_out_families=sorted({f.family for f in held_out}))
+    return model, history
 
 
 def _fit_held(X, y, *, config: TrainConfig, n_classes: int, val_fraction: float, on_epoch):
@@ -259,9 +256,27 @@ def _fit_held(X, y, *, config: TrainConfig, n_classes: int, val_fraction: float,
     return network, history, best
 
 
-def _validation_meta(best: EpochStats, history: Sequence[EpochStats]) -> dict:
-    return {"accuracy": best.val_acc, "loss": best.val_loss, "epoch": best.epoch,
-            "epochs_run": len(history)}
+def _model(network: Network, *, size: int, classes: tuple[str, ...], source: str, config: TrainConfig,
+           data: dict, best: EpochStats, history: Sequence[EpochStats], **extra):
+    """A ``Model`` whose metadata records how it was trained (what ``ocr finetune`` replays).
+
+    ``extra`` holds the source's own entries (training fonts, held-out accuracy, ...).
+    """
+    from ocr import __version__
+    from ocr.model import Model
+
+    meta = {
+        "library_version": __version__,
+        "source": source,
+        "seed": config.seed,
+        "config": config.to_dict(),
+        "data": data,
+        "validation": {"accuracy": best.val_acc, "loss": best.val_loss, "epoch": best.epoch,
+                       "epochs_run": len(history)},
+        **extra,
+    }
+    return Model(network=network, input_size=size, classes=classes, meta=meta)
+
 
 
 def build_digits_model(
@@ -280,9 +295,8 @@ def build_digits_model(
     touched. The model has the ten digit classes and no "not a digit" class: the handwriting
     set has no examples of one.
     """
-    from ocr import __version__
     from ocr.datasets import digits_split
-    from ocr.model import INPUT_SCALES, Model
+    from ocr.model import INPUT_SCALES
 
     say = log or (lambda message: None)
     split = digits_split(seed=config.seed, test_fraction=test_fraction)
@@ -292,18 +306,10 @@ def build_digits_model(
                                        n_classes=10, val_fraction=val_fraction, on_epoch=on_epoch)
     _, test_acc = accuracy(network, split.X_test * scale, split.y_test)
     say(f"held-out accuracy {test_acc:.2%} on {len(split.y_test)} digits")
-    meta = {
-        "library_version": __version__,
-        "source": "digits",
-        "seed": config.seed,
-        "config": config.to_dict(),
-        "data": {"test_fraction": test_fraction, "train": int(len(split.y_train)),
-                 "test": int(len(split.y_test))},
-        "validation": _validation_meta(best, history),
-        "test": {"accuracy": test_acc, "n": int(len(split.y_test))},
-    }
-    classes = tuple(str(d) for d in range(10))
-    return Model(network=network, input_size=8, classes=classes, meta=meta), history
+    data = {"test_fraction": test_fraction, "train": int(len(split.y_train)), "test": int(len(split.y_test))}
+    model = _model(network, size=8, classes=TEN_DIGITS, source="digits", config=config, data=data, best=best,
+                   history=history, test={"accuracy": test_acc, "n": int(len(split.y_test))})
+    return model, history
 
 
 def build_handwriting_model(
@@ -322,8 +328,7 @@ def build_handwriting_model(
     Items ``0 .. n-1`` train (less a validation part); items ``n .. n + n/4`` are the
     held-out check recorded in the metadata. Ten classes, no "not a digit" class.
     """
-    from ocr import __version__
-    from ocr.model import INPUT_SCALES, Model
+    from ocr.model import INPUT_SCALES
     from synth import glyphs
 
     say = log or (lambda message: None)
@@ -336,17 +341,10 @@ def build_handwriting_model(
                                        n_classes=10, val_fraction=val_fraction, on_epoch=on_epoch)
     _, test_acc = accuracy(network, glyphs.vectors(test_crops, size=size) * scale, y_test)
     say(f"held-out accuracy {test_acc:.2%} on {len(y_test)} digits")
-    meta = {
-        "library_version": __version__,
-        "source": "handwriting",
-        "seed": config.seed,
-        "config": config.to_dict(),
-        "data": {"items": n, "test_items": n_test, "glyphs": int(len(y))},
-        "validation": _validation_meta(best, history),
-        "test": {"accuracy": test_acc, "n": int(len(y_test))},
-    }
-    classes = tuple(str(d) for d in range(10))
-    return Model(network=network, input_size=size, classes=classes, meta=meta), history
+    data = {"items": n, "test_items": n_test, "glyphs": int(len(y))}
+    model = _model(network, size=size, classes=TEN_DIGITS, source="handwriting", config=config, data=data,
+                   best=best, history=history, test={"accuracy": test_acc, "n": int(len(y_test))})
+    return model, history
 
 
 def build_mnist_model(
@@ -366,10 +364,9 @@ def build_mnist_model(
     """
     from pathlib import Path
 
-    from ocr import __version__
     from ocr.datasets import load_mnist, mnist_rows
     from ocr.errors import DataError
-    from ocr.model import INPUT_SCALES, Model
+    from ocr.model import INPUT_SCALES
 
     say = log or (lambda message: None)
     folder = Path(folder)
@@ -388,17 +385,10 @@ def build_mnist_model(
         _, test_acc = accuracy(network, mnist_rows(test_images, size=size) * scale, test_labels)
         test = {"accuracy": test_acc, "n": int(len(test_labels))}
         say(f"held-out accuracy {test_acc:.2%} on {len(test_labels)} t10k images")
-    meta = {
-        "library_version": __version__,
-        "source": "mnist",
-        "seed": config.seed,
-        "config": config.to_dict(),
-        "data": {"folder": str(folder.resolve()), "train": int(len(labels))},
-        "validation": _validation_meta(best, history),
-        "test": test,
-    }
-    classes = tuple(str(d) for d in range(10))
-    return Model(network=network, input_size=size, classes=classes, meta=meta), history
+    data = {"folder": str(folder.resolve()), "train": int(len(labels))}
+    model = _model(network, size=size, classes=TEN_DIGITS, source="mnist", config=config, data=data,
+                   best=best, history=history, test=test)
+    return model, history
 
 
 def plot_history(history: Sequence[EpochStats], path) -> None:
