@@ -56,6 +56,8 @@ class BatchOptions:
     max_pixels: int | None = None  # image size limits; None: the library's defaults
     max_bytes: int | None = None
     glyphs: bool = True  # fill Row.glyphs (JSONL needs them; CSV does not, and they cost time)
+    pattern: str | None = None  # expected format, e.g. r"\d{3}-\d{4}"
+    min_confidence: float = 0.0  # readings below this are refused (status "empty")
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class Row:
         text: the digits read ("" when empty or failed).
         confidence: the reading's confidence (0 when empty or failed).
         status: "ok", "empty" (nothing readable) or "error" (the file could not be read).
-        error: the one-line reason for "error", else "".
+        error: the one-line reason for "error", or for a reading refused by
+            ``min_confidence`` (status "empty"), else "".
         glyphs: per glyph {char, box, prob, alternatives} (JSONL output only).
     """
 
@@ -114,9 +117,9 @@ def display_name(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _matches(name: str, pattern: str | None) -> bool:
-    if pattern is not None:
-        return fnmatch.fnmatch(name, pattern)
+def _matches(name: str, glob: str | None) -> bool:
+    if glob is not None:
+        return fnmatch.fnmatch(name, glob)
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
@@ -128,14 +131,14 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def iter_images(inputs: Iterable[str | Path], *, recursive: bool = False,
-                pattern: str | None = None) -> Iterator[str]:
+                glob: str | None = None) -> Iterator[str]:
     """Yield image paths lazily: files as given, folders' images in name order.
 
     Args:
         inputs: files and folders.
         recursive: descend into sub-folders (symbolic links to folders are not followed,
             so a link loop cannot trap the walk).
-        pattern: a glob such as ``"*.png"`` for the file names; default: the image suffixes.
+        glob: a pattern such as ``"*.png"`` for the file names; default: the image suffixes.
 
     Raises:
         InputError: an input that does not exist.
@@ -147,15 +150,15 @@ def iter_images(inputs: Iterable[str | Path], *, recursive: bool = False,
                 for folder, dirs, files in os.walk(path, followlinks=False):
                     dirs.sort()
                     for name in sorted(files):
-                        if _matches(name, pattern):
+                        if _matches(name, glob):
                             yield os.path.join(folder, name)
             else:
                 with os.scandir(path) as entries:
                     # A sub-folder is skipped unless its name looks like an image file (then
                     # it gets an error row); a link that cannot be followed is kept for its row.
-                    names = sorted(e.name for e in entries if not _is_dir(e) or _matches(e.name, pattern))
+                    names = sorted(e.name for e in entries if not _is_dir(e) or _matches(e.name, glob))
                 for name in names:
-                    if _matches(name, pattern):
+                    if _matches(name, glob):
                         yield os.path.join(path, name)
         elif os.path.exists(path) or os.path.islink(path):
             yield path
@@ -228,12 +231,16 @@ def read_chunk(paths: Sequence[str], options: BatchOptions) -> list[Row]:
     """Read a chunk of files with the worker's cached reader; one ``Row`` per path, in order."""
     reader = _reader(options)
     results = reader.read_batch(list(paths), names=list(paths), length=options.length,
-                                drop_rejected=options.drop_rejected, roi=options.roi)
+                                drop_rejected=options.drop_rejected, roi=options.roi,
+                                pattern=options.pattern)
     rows = []
     for path, result in zip(paths, results):
         name = display_name(path)
         if isinstance(result, OcrError):
             rows.append(Row(name, "", 0.0, "error", str(result).replace("\n", " ")))
+        elif result.text and result.confidence < options.min_confidence:
+            reason = f"confidence {result.confidence:.4f} below --min-confidence {options.min_confidence}"
+            rows.append(Row(name, "", result.confidence, "empty", reason))
         elif result.text:
             glyphs = tuple(result.to_dict()["glyphs"]) if options.glyphs else ()
             rows.append(Row(name, result.text, result.confidence, "ok", "", glyphs))
@@ -327,6 +334,8 @@ def read_many(
     max_pixels: int | None = None,
     max_bytes: int | None = None,
     glyphs: bool = True,
+    pattern: str | None = None,
+    min_confidence: float = 0.0,
 ) -> Iterator[Row]:
     """Read many images lazily, yielding one ``Row`` per path in order of completion.
 
@@ -338,6 +347,8 @@ def read_many(
         chunk_size: files per task handed to a worker.
         dask: a dask.distributed scheduler address, or "local" for a LocalCluster.
         glyphs: fill each row's glyph boxes and probabilities (off: faster, text only).
+        pattern: the expected format, as for ``Reader.read``.
+        min_confidence: a reading below this confidence is refused: status "empty", reason in ``error``.
 
     >>> for row in read_many(["a.png", "b.png"], jobs=2):   # doctest: +SKIP
     ...     print(row.file, row.text, row.status)
@@ -345,7 +356,8 @@ def read_many(
     jobs = jobs or os.cpu_count() or 1
     options = BatchOptions(model=os.fspath(model) if model is not None else None,
                            length=length, roi=roi, drop_rejected=drop_rejected,
-                           max_pixels=max_pixels, max_bytes=max_bytes, glyphs=glyphs)
+                           max_pixels=max_pixels, max_bytes=max_bytes, glyphs=glyphs,
+                           pattern=pattern, min_confidence=min_confidence)
     chunks = _chunks((os.fspath(p) for p in paths), chunk_size)
     if dask:
         results = _dask(chunks, options, jobs, dask)
@@ -456,7 +468,7 @@ def run(
     *,
     jobs: int = 1,
     recursive: bool = False,
-    pattern: str | None = None,
+    glob: str | None = None,
     resume: bool = False,
     progress: Callable[[int, Row], None] | None = None,
     stream: TextIO | None = None,
@@ -469,10 +481,11 @@ def run(
         inputs: files and folders.
         out: ``.csv`` or ``.jsonl`` path, or "-" for stdout (CSV unless ``stream`` says).
         jobs: worker processes (0: all cores).
-        recursive, pattern: as for ``iter_images``.
+        recursive, glob: as for ``iter_images``.
         resume: skip files already in ``out`` and append to it.
         progress: called with (1, row) per written row.
-        **read_options: model, length, roi, drop_rejected, chunk_size, dask (see ``read_many``).
+        **read_options: model, length, pattern, min_confidence, roi, drop_rejected, chunk_size,
+            dask (see ``read_many``).
 
     Returns:
         Counts of files read, empty and failed, and the seconds taken.
@@ -482,7 +495,7 @@ def run(
     clock = clock or time.perf_counter
     start = clock()
     skip = finished_files(out) if resume and str(out) != "-" else set()
-    paths = (p for p in iter_images(inputs, recursive=recursive, pattern=pattern)
+    paths = (p for p in iter_images(inputs, recursive=recursive, glob=glob)
              if not skip or display_name(p) not in skip)
     counts = {"ok": 0, "empty": 0, "error": 0}
     with RowWriter(out, append=resume, stream=stream) as writer:

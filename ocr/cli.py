@@ -36,6 +36,18 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of te
 Length = Annotated[
     Optional[int], typer.Option("--length", "-n", min=1, help="Number of digits expected, if known.")
 ]
+PatternOption = Annotated[
+    Optional[str],
+    typer.Option("--pattern", "-p", help="Expected format, e.g. '\\d{3}-\\d{4}': \\d, \\d{n}, \\d{m,n}, \\d+ "
+                 "and literal characters, which are matched, not read, and printed in the result. "
+                 "A strip that cannot fit it reads as empty."),
+]
+MinConfidence = Annotated[
+    float,
+    typer.Option("--min-confidence", min=0.0, max=1.0,
+                 help="Refuse a reading whose confidence (the product of its glyphs' probabilities) is "
+                      "below this: it counts as empty (exit code 1). 0 keeps every reading."),
+]
 MaxPixels = Annotated[
     int, typer.Option("--max-pixels", min=1, help="Refuse images declaring more pixels (checked before decoding).")
 ]
@@ -169,6 +181,8 @@ def read(
     drop_rejected: Annotated[
         bool, typer.Option("--drop-rejected", help="Leave out glyphs that are not digits instead of printing '?'.")
     ] = False,
+    pattern: PatternOption = None,
+    min_confidence: MinConfidence = 0.0,
     max_pixels: MaxPixels = _MAX_PIXELS,
     max_bytes: MaxBytes = _MAX_BYTES,
 ) -> None:
@@ -180,37 +194,56 @@ def read(
 
     --json: one JSON object per image (text, confidence, each glyph's box and probabilities).
 
-    Exit code 0 when every image gave digits, 1 when one gave nothing, 2 for bad input.
+    --debug DIR: a picture per image of what the reader saw, the cut candidates it tried and the
+    glyphs it chose, with each glyph's two best classes.
+
+    Exit code 0 when every image gave digits, 1 when one gave nothing (or a reading was refused
+    by --min-confidence), 2 for bad input.
     """
     from ocr.batch import single_threaded
+    from ocr.pattern import parse as parse_pattern
     from ocr.reader import Reader
 
     single_threaded(blas=False)
+    expected = parse_pattern(pattern) if pattern is not None else None
     reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
     worst = ExitCode.ok
     for name in images:
         source = sys.stdin.buffer.read() if name == "-" else name
         label = "<stdin>" if name == "-" else name
         try:
-            trace = reader.trace(source, length=length, drop_rejected=drop_rejected, name=label)
+            trace = reader.trace(source, length=length, drop_rejected=drop_rejected, name=label,
+                                 pattern=expected)
         except InputError as e:
             if len(images) == 1:
                 raise
             _err(f"error: {e}")
             worst = max(worst, e.exit_code)
             continue
-        reading = trace.reading
+        reading, refused = trace.reading, None
+        if reading.text and reading.confidence < min_confidence:
+            refused, reading = reading, _refused(reading)
+            _err(f"note: {label}: read {refused.text} at confidence {refused.confidence:.4f}, "
+                 f"below --min-confidence {min_confidence}; refused")
         if not reading.text:
             worst = max(worst, ExitCode.nothing_read)
         if debug is not None:
             _write_debug(debug, label, trace, reader)
         if as_json:
-            typer.echo(json.dumps({"file": label, **reading.to_dict()}))
+            extra = {"refused": refused.text} if refused is not None else {}
+            typer.echo(json.dumps({"file": label, **reading.to_dict(), **extra}))
         elif len(images) == 1:
             typer.echo(reading.text)
         else:
             typer.echo(f"{label}\t{reading.text}")
     raise typer.Exit(int(worst))
+
+
+def _refused(reading):
+    """The empty reading that replaces one refused by --min-confidence (its confidence kept)."""
+    from ocr.decode import Reading
+
+    return Reading(text="", confidence=reading.confidence, glyphs=())
 
 
 def _write_debug(folder: Path, label: str, trace, reader) -> None:
@@ -245,12 +278,14 @@ def batch(
     out: Annotated[str, typer.Option("--out", "-o", help="results.csv or results.jsonl; '-' writes CSV to stdout.")],
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0 = all cores).")] = 0,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
-    pattern: Annotated[
+    glob: Annotated[
         Optional[str], typer.Option("--glob", help="File names to read, e.g. '*.png' (default: image suffixes).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Skip files already in OUT and append to it.")] = False,
     model: ModelPath = None,
     length: Length = None,
+    pattern: PatternOption = None,
+    min_confidence: MinConfidence = 0.0,
     roi: Annotated[Optional[str], typer.Option(help="Read only this region of every image: x,y,w,h.")] = None,
     dask: Annotated[
         Optional[str], typer.Option(help="Run on a dask.distributed scheduler at this address, or 'local'.")
@@ -265,23 +300,28 @@ def batch(
 
     --resume carries on from there. JSONL rows also hold each glyph's box and probabilities.
 
-    A file that cannot be read gets status 'error' and a one-line reason; the run goes on.
+    A file that cannot be read gets status 'error' and a one-line reason; the run goes on. A reading
+    refused by --min-confidence gets status 'empty' and the reason.
 
     Exit code 0 when every file was read, 1 when some were empty or unreadable, 2 for usage errors.
     """
     from ocr import batch as batch_lib
+    from ocr.pattern import parse as parse_pattern
 
     batch_lib.single_threaded()  # this process reads too with --jobs 1; workers set their own
+    if pattern is not None:
+        parse_pattern(pattern)  # a bad pattern is a usage error before any file is read
     options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask,
-                   max_pixels=max_pixels, max_bytes=max_bytes)
+                   max_pixels=max_pixels, max_bytes=max_bytes, pattern=pattern,
+                   min_confidence=min_confidence)
     with _Bars(enabled=not quiet) as bars:
         total = None
         if bars.live:  # a second, lazy pass over the names, for the bar's ETA
             total = sum(1 for _ in batch_lib.iter_images([str(p) for p in inputs], recursive=recursive,
-                                                         pattern=pattern))
+                                                         glob=glob))
         advance = bars.task("reading", total)
         summary = batch_lib.run([str(p) for p in inputs], out, jobs=jobs, recursive=recursive,
-                                pattern=pattern, resume=resume,
+                                glob=glob, resume=resume,
                                 progress=lambda n, row: advance(n), **options)
     if not quiet:
         _err(str(summary))
@@ -297,6 +337,8 @@ def evaluate(
     folder: Annotated[Path, typer.Argument(help="A folder with images and labels.csv (file,text).")],
     model: ModelPath = None,
     length: Length = None,
+    pattern: PatternOption = None,
+    min_confidence: MinConfidence = 0.0,
     as_json: JsonFlag = False,
     report: Annotated[
         Optional[Path], typer.Option("--report", help="Write a PNG: confusion heatmap and worst misreads.")
@@ -312,10 +354,18 @@ def evaluate(
     from ocr.metrics import format_confusion
     from ocr.reader import Reader
 
+    from ocr.pattern import parse as parse_pattern
+
+    expected = parse_pattern(pattern) if pattern is not None else None
     reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
     total = len(read_labels(folder))
+
+    def read_one(path: Path) -> str:
+        reading = reader.read(path, length=length, pattern=expected)
+        return reading.text if reading.confidence >= min_confidence else ""
+
     with _progress(total, "reading") as advance:
-        result = evaluate_folder(lambda p: reader.read(p, length=length).text, folder, progress=advance)
+        result = evaluate_folder(read_one, folder, progress=advance)
     s = result.score
     misreads = [
         {"file": result.files[i], "truth": t, "read": r, **({"error": result.errors[i]} if result.errors[i] else {})}
@@ -365,7 +415,8 @@ def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write PNGs, labels.csv and boxes.jsonl.")],
     n: Annotated[int, typer.Option("--n", min=1, help="Number of strips.")] = 100,
     style: Annotated[
-        str, typer.Option(help="plain, noisy, captcha, plate, field, classic, or mixed.")
+        str, typer.Option(help="plain, noisy, captcha, plate, field, classic, touching, nodigit (images "
+                          "with no digits), or mixed (any style with digits).")
     ] = "mixed",
     length: Annotated[str, typer.Option(help="Digits per strip: N or MIN-MAX.")] = "4-8",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same images.")] = 0,
@@ -384,6 +435,8 @@ def synth(
     if style != "mixed" and style not in styles.STYLES:
         raise typer.BadParameter(f"unknown style {style!r}; choose from {', '.join(styles.STYLES)}, mixed")
     lengths = _parse_length(length)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; give a new or existing folder for the strips")
     found = _fonts(fonts, system_fonts)
     if held_out_only:
         found = font_lib.split_held_out(found)[1]
@@ -436,7 +489,7 @@ def train(
     mnist: Annotated[Optional[Path], typer.Option(help="Same as --source mnist:DIR.")] = None,
     size: Annotated[int, typer.Option(help="Glyph size: 28 (MNIST style) or 8 (scikit-learn digits style).")] = 28,
     seed: Annotated[int, typer.Option(help="Seed for data, split and weights: the same seed gives the same model.")] = 0,
-    strips: Annotated[int, typer.Option(min=0, help="synth: strips to cut into glyphs.")] = 8000,
+    strips: Annotated[int, typer.Option(min=0, help="synth: strips to cut into glyphs.")] = 10000,
     singles: Annotated[int, typer.Option(min=0, help="synth: heavily augmented single glyphs; handwriting: the digits.")] = 24000,
     rejects: Annotated[int, typer.Option(min=0, help="synth: 'not a digit' samples (letters, fragments, pairs, noise).")] = 6000,
     hidden: Annotated[str, typer.Option(help="Hidden layer widths, e.g. 256,128 or 32.")] = "256,128",
@@ -562,7 +615,7 @@ def finetune(
     n_synth: Annotated[int, typer.Option("--synth", min=1, help="Targeted strips to render.")] = 1500,
     singles: Annotated[int, typer.Option(min=0, help="Augmented single glyphs of the focus digits.")] = 1500,
     style: Annotated[
-        str, typer.Option(help="Style of the targeted strips: plain, noisy, captcha, plate, field, classic or mixed.")
+        str, typer.Option(help="Style of the targeted strips: plain, noisy, captcha, plate, field, touching, classic or mixed.")
     ] = "mixed",
     fonts: Annotated[
         Optional[Path], typer.Option("--fonts", help="Render the targeted samples in the fonts of this folder only.")
@@ -596,7 +649,8 @@ def finetune(
 
     chosen = _parse_focus(focus)
     if style not in (*TRAIN_STYLES, "classic", "mixed"):
-        raise typer.BadParameter(f"--style must be one of plain, noisy, captcha, plate, field, classic, mixed; got {style!r}")
+        raise typer.BadParameter(f"--style must be one of {', '.join(TRAIN_STYLES[:-1])}, classic, mixed; "
+                                 f"got {style!r}")
     if fonts is not None:
         found = font_lib.fonts_in(fonts)
     elif system_fonts:

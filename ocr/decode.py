@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Glyph", "Reading", "best_reading", "best_path"]
+__all__ = ["Glyph", "Reading", "best_reading", "best_path", "best_paths", "fit_count"]
 
 Box = tuple[int, int, int, int]
 REJECT_CHAR = "?"
@@ -78,6 +78,7 @@ def best_reading(
     length: int | None = None,
     drop_rejected: bool = False,
     n_alternatives: int = 2,
+    digits_only: bool = False,
 ) -> Reading:
     """Decode one strip from its segments' probabilities.
 
@@ -89,13 +90,16 @@ def best_reading(
             likely to be digits are dropped.
         drop_rejected: leave refused segments out instead of marking them "?".
         n_alternatives: how many runners-up to keep per glyph.
+        digits_only: every segment is a digit (the caller chose them, as ``Reader`` does
+            when it fits an expected count): each reads as its best digit, none is dropped.
 
     Returns:
         The ``Reading``; empty text when nothing digit-like was found.
 
-    >>> p = np.array([[0.9, 0.1, 0.0], [0.1, 0.1, 0.8]])
-    >>> best_reading(p, [(0, 0, 5, 9), (7, 0, 5, 9)], classes=["0", "1", "reject"]).text
-    '0?'
+    >>> p = np.array([[0.9, 0.1, 0.0], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.0, 0.1, 0.9]])
+    >>> best_reading(p, [(0, 0, 5, 9), (7, 0, 5, 9), (14, 0, 5, 9), (21, 0, 5, 9)],
+    ...              classes=["0", "1", "reject"]).text
+    '0?1'
     """
     if len(boxes) != len(proba):
         raise ValueError(f"{len(boxes)} boxes but {len(proba)} probability rows")
@@ -103,6 +107,10 @@ def best_reading(
         return EMPTY
     names = [REJECT_CHAR if c == "reject" else c for c in classes]
     reject = names.index(REJECT_CHAR) if REJECT_CHAR in names else None
+    if digits_only and reject is not None:
+        proba = np.delete(proba, reject, axis=1)
+        names = names[:reject] + names[reject + 1 :]
+        reject = None
     # Strips hold a handful of segments: plain Python on small lists beats NumPy calls here.
     ranked = np.argsort(-proba, axis=1, kind="stable")[:, : 1 + n_alternatives].tolist()
     rows = proba.tolist()
@@ -115,6 +123,12 @@ def best_reading(
     typical = digit_heights[len(digit_heights) // 2]
     # A refused segment much smaller than the digits is noise: drop it; a digit-sized one stays as "?".
     keep = [d or (h >= NOISE_HEIGHT * typical and not drop_rejected) for d, h in zip(is_digit, heights)]
+    if digits_only:
+        keep = [True] * len(keep)
+    # A refused segment before the first digit or after the last is junk beside the number (a
+    # captcha's blot, a field's label), not a character of it: only gaps inside the number show.
+    first, last = is_digit.index(True), len(is_digit) - 1 - is_digit[::-1].index(True)
+    keep = [k and first <= i <= last for i, k in enumerate(keep)]
     if length is not None and sum(keep) > length:
         # Keep the `length` segments most likely to be digits, in reading order.
         p_reject = [rows[i][reject] if reject is not None else 0.0 for i in range(len(rows))]
@@ -164,3 +178,75 @@ def best_path(n_points: int, scores: dict[tuple[int, int], float]) -> tuple[floa
         pieces.append((back[j], j))
         j = back[j]
     return best[-1], pieces[::-1]
+
+
+def best_paths(
+    n_points: int, scores: dict[tuple[int, int], float], *, max_pieces: int
+) -> dict[int, tuple[float, list[tuple[int, int]]]]:
+    """Best chain of pieces from point 0 to point ``n_points - 1`` for each number of pieces.
+
+    ``best_path`` with a count: the same lattice, one best chain per piece count, so a
+    decoder that knows how many digits to expect can ask for a segment cut into exactly k.
+
+    Args:
+        n_points: cut points 0..n-1.
+        scores: log-score of each allowed piece ``(i, j)``, i < j.
+        max_pieces: the largest number of pieces wanted.
+
+    Returns:
+        ``{k: (total score, pieces left to right)}`` for every k in 1..max_pieces that
+        some chain reaches.
+
+    >>> best_paths(3, {(0, 2): -2.0, (0, 1): -0.1, (1, 2): -0.2}, max_pieces=2)[1]
+    (-2.0, [(0, 2)])
+    """
+    # best[k][j]: best score of a chain of k pieces from point 0 to point j.
+    best = [[-np.inf] * n_points for _ in range(max_pieces + 1)]
+    back = [[-1] * n_points for _ in range(max_pieces + 1)]
+    best[0][0] = 0.0
+    for (i, j), piece in sorted(scores.items(), key=lambda item: item[0][1]):
+        for k in range(1, max_pieces + 1):
+            if best[k - 1][i] + piece > best[k][j]:
+                best[k][j], back[k][j] = best[k - 1][i] + piece, i
+    out = {}
+    for k in range(1, max_pieces + 1):
+        if back[k][-1] < 0:
+            continue
+        pieces, j = [], n_points - 1
+        for level in range(k, 0, -1):
+            pieces.append((back[level][j], j))
+            j = back[level][j]
+        out[k] = (best[k][-1], pieces[::-1])
+    return out
+
+
+def fit_count(options: Sequence[dict[int, float]], low: int, high: int) -> list[int] | None:
+    """How many characters each segment should give so that the total lies in ``low..high``.
+
+    A knapsack over the segments, left to right: segment i may give any count k listed in
+    ``options[i]`` (0 = dropped as noise, 1 = read whole, k > 1 = cut into k digits), at
+    log-score ``options[i][k]``; the choice with the best total score whose counts sum to
+    between ``low`` and ``high`` wins.
+
+    Args:
+        options: one ``{count: log-score}`` per segment.
+        low, high: the inclusive range of the total count.
+
+    Returns:
+        One count per segment, or None when no choice reaches the range.
+
+    >>> fit_count([{0: -5.0, 1: -0.1}, {0: -0.1, 1: -3.0}, {1: -0.2, 2: -0.5}], 3, 3)
+    [1, 0, 2]
+    """
+    # best[t]: (score, counts so far) of the best choice so far whose counts sum to t.
+    best: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
+    for option in options:
+        step: dict[int, tuple[float, list[int]]] = {}
+        for total, (score, counts) in best.items():
+            for k, s in option.items():
+                t = total + k
+                if t <= high and (t not in step or score + s > step[t][0]):
+                    step[t] = (score + s, counts + [k])
+        best = step
+    reachable = [(score, counts) for total, (score, counts) in best.items() if low <= total <= high]
+    return max(reachable, key=lambda item: item[0])[1] if reachable else None

@@ -2,7 +2,10 @@
 
 Three bands, top to bottom: the image with each segment's box and its reading (green for a
 digit, red for a refused glyph, grey for a segment dropped as noise); the ink mask the
-segmenter worked on; and each glyph as the network received it, with its two best classes.
+segmenter worked on, with the segments found before any cut (blue) and, inside those wide
+enough to hold touching digits, the candidate cut columns the decoder tried (yellow ticks),
+under the pieces it chose (the green, red and grey boxes); and each glyph as the network
+received it, with its two best classes.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ocr import normalize
-from ocr.reader import Trace
+from ocr import normalize, segment
+from ocr.reader import CUTTABLE, Trace
 
 __all__ = ["debug_overlay"]
 
 GREEN, RED, GREY, WHITE = (40, 170, 40), (220, 40, 40), (150, 150, 150), (255, 255, 255)
+BLUE, YELLOW = (70, 110, 255), (255, 215, 0)
 
 
 def _label(canvas: np.ndarray, text: str, org: tuple[int, int], colour, scale: float = 0.45) -> None:
@@ -26,15 +30,27 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
                   band_height: int = 96) -> np.ndarray:
     """Render a ``Trace`` as a uint8 RGB (H, W, 3) picture that explains the reading."""
     gray, ink = trace.gray, trace.ink
+    if trace.slant:  # the reader worked on the strip sheared upright: show it so
+        gray = segment.shear(gray, trace.slant)
     scale = band_height / max(1, gray.shape[0])
     width = max(1, int(round(gray.shape[1] * scale)))
-    kept = {g.box: g for g in trace.reading.glyphs}
+    height = trace.gray.shape[0]
+    kept = {segment.unshear_box(box, trace.slant, height): box for box in trace.boxes}
+    kept = {kept[g.box]: g for g in trace.reading.glyphs if g.box in kept}
     top = cv2.cvtColor(cv2.resize(gray, (width, band_height), interpolation=cv2.INTER_NEAREST),
                        cv2.COLOR_GRAY2RGB)
     label_band = 32  # labels alternate between two rows so that neighbours never overlap
     top = np.vstack([np.full((label_band, width, 3), 255, np.uint8), top])
     mask = cv2.cvtColor(cv2.resize(ink, (width, band_height), interpolation=cv2.INTER_NEAREST),
                         cv2.COLOR_GRAY2RGB)
+    for box in trace.segments:
+        x, y, w, h = (int(round(v * scale)) for v in box)
+        cv2.rectangle(mask, (x - 1, y - 1), (x + w, y + h), BLUE, 1)
+        if box[2] >= CUTTABLE * box[3]:
+            for cut in segment.cut_points(trace.ink, box):
+                cx = int(round(cut * scale))
+                cv2.line(mask, (cx, max(0, y - 4)), (cx, y + 3), YELLOW, 1)
+                cv2.line(mask, (cx, y + h - 4), (cx, min(band_height - 1, y + h + 3)), YELLOW, 1)
     for k, box in enumerate(trace.boxes):
         x, y, w, h = (int(round(v * scale)) for v in box)
         glyph = kept.get(tuple(box))

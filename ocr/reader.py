@@ -1,7 +1,13 @@
 """The reading pipeline: the one place that knows the order of the stages.
 
-    image ─load→ gray ─ink_mask→ ink ─glyph_boxes→ boxes ─glyph_batch→ glyphs
-          ─model→ probabilities ─best_reading→ Reading
+    image ─load→ gray ─ink_mask→ ink ─glyph_boxes→ segments ─glyph_batch→ glyphs
+          ─model→ probabilities ─cut touching digits→ pieces ─best_reading→ Reading
+
+Cutting is recognition-driven: inside a segment wide enough to hold touching digits, the
+candidate cut columns (``segment.cut_candidates``) bound pieces that the network reads, and
+dynamic programming picks the chain of pieces it reads best. With an expected count
+(``length``) or format (``pattern``), a reading that misses it is searched again over
+every segment's choices: drop it, read it whole, or cut it into 2-4 digits.
 
 ``Reader`` loads a model once and reads many images with it; ``read`` is the one-call
 version that keeps a shared default ``Reader``.
@@ -20,6 +26,8 @@ from ocr import binarize, decode, image, normalize, segment
 from ocr import model as model_io
 from ocr.decode import Reading
 from ocr.errors import InputError, OcrError
+from ocr.pattern import Pattern
+from ocr.pattern import parse as parse_pattern
 
 __all__ = ["Reader", "read", "Trace"]
 
@@ -29,6 +37,15 @@ WIDE = 0.8
 SURE = 0.9
 # A piece cut from a wide segment must be read as a digit with at least this probability.
 PIECE_SURE = 0.9
+# When a count of digits is expected, a segment may be cut into at most this many digits,
+# and a segment becomes a digit only if the network gives that digit at least FIT_SURE (a
+# piece: PIECE_SURE): a count is never reached by reading letters or half-glyphs as weak
+# guesses.
+MAX_PIECES = 4
+FIT_SURE = 0.3
+FIT_HEIGHT = 0.8  # ... and a piece at least this share of its segment's height
+# ... and only segments at least this many times as wide as high are tried as 2+ digits.
+CUTTABLE = 0.45
 
 
 @dataclass(frozen=True)
@@ -36,10 +53,12 @@ class Trace:
     """Every intermediate value of one read, for debug overlays and tests."""
 
     gray: np.ndarray  # uint8 (H, W)
-    ink: np.ndarray  # uint8 (H, W), ink 255
+    ink: np.ndarray  # uint8 (H, W'), ink 255; sheared by ``slant`` (wider) when not 0
     boxes: tuple[segment.Box, ...]
     proba: np.ndarray  # float32 (n_boxes, n_classes)
-    reading: Reading
+    reading: Reading  # its glyph boxes in ``gray``'s pixels
+    segments: tuple[segment.Box, ...] = ()  # the segments before any cut
+    slant: float = 0.0  # the shear that made ``ink`` upright (boxes and segments are in ``ink``)
 
 
 class Reader:
@@ -64,13 +83,17 @@ class Reader:
             self.model = model_io.load(model if model is not None else model_io.default_model_path())
 
     def trace(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
-              name: str | None = None) -> Trace:
+              name: str | None = None, pattern: str | Pattern | None = None) -> Trace:
         """Read ``source`` and keep every stage's output."""
+        pattern = _as_pattern(pattern)
         gray = image.load(source, name=name, **self.limits)
-        ink, boxes = self._segment(gray)
-        proba = self._classify(ink, boxes)
-        boxes, proba, reading = self._decode(ink, boxes, proba, length=length, drop_rejected=drop_rejected)
-        return Trace(gray=gray, ink=ink, boxes=tuple(boxes), proba=proba, reading=reading)
+        found = segment.find_glyphs(binarize.ink_mask(gray))
+        ink, segments = found.ink, found.boxes
+        proba = self._classify(ink, segments)
+        boxes, proba, reading = self._decode(ink, segments, proba, length=length,
+                                             drop_rejected=drop_rejected, pattern=pattern)
+        return Trace(gray=gray, ink=ink, boxes=tuple(boxes), proba=proba, reading=_upright(reading, found),
+                     segments=tuple(segments), slant=found.slant)
 
     def read_batch(
         self,
@@ -80,6 +103,7 @@ class Reader:
         length: int | None = None,
         drop_rejected: bool = False,
         roi: segment.Box | None = None,
+        pattern: str | Pattern | None = None,
     ) -> list[Reading | OcrError]:
         """Read many images, classifying the glyphs of all of them in one network pass.
 
@@ -92,20 +116,22 @@ class Reader:
             drop_rejected: leave out glyphs the network refuses.
             roi: read only this region ``(x, y, w, h)`` of every image; boxes are still
                 given in the whole image's pixels.
+            pattern: the expected format, such as ``\\d{3}-\\d{4}`` (see ``ocr.pattern``).
 
         Returns:
             One ``Reading`` per source, or the ``OcrError`` that source raised (a bad file
             does not stop the others), in the order of ``sources``.
         """
         names = list(names) if names is not None else [None] * len(sources)
+        pattern = _as_pattern(pattern)
         prepared: list[tuple[np.ndarray, list[segment.Box], tuple[int, int]] | OcrError] = []
         rows = []
         for source, name in zip(sources, names):
             try:
                 gray, offset = _crop(image.load(source, name=name, **self.limits), roi, name)
-                ink, boxes = self._segment(gray)
-                rows.append(normalize.glyph_batch(ink, boxes, size=self.model.input_size))
-                prepared.append((ink, boxes, offset))
+                found = segment.find_glyphs(binarize.ink_mask(gray))
+                rows.append(normalize.glyph_batch(found.ink, found.boxes, size=self.model.input_size))
+                prepared.append((found, offset))
             except OcrError as e:
                 prepared.append(e)
         glyphs = np.concatenate(rows) if rows else np.zeros((0, self.model.input_size**2), np.float32)
@@ -116,25 +142,41 @@ class Reader:
             if isinstance(item, OcrError):
                 results.append(item)
                 continue
-            ink, boxes, offset = item
+            found, offset = item
+            ink, boxes = found.ink, found.boxes
             p = proba[start : start + len(boxes)]
             start += len(boxes)
-            reading = self._decode(ink, boxes, p, length=length, drop_rejected=drop_rejected)[2]
-            results.append(_shifted(reading, offset))
+            reading = self._decode(ink, boxes, p, length=length, drop_rejected=drop_rejected,
+                                   pattern=pattern)[2]
+            results.append(_shifted(_upright(reading, found), offset))
         return results
 
-    def _segment(self, gray: np.ndarray) -> tuple[np.ndarray, list[segment.Box]]:
-        """The ink mask of a gray image and its glyph boxes."""
-        ink = binarize.ink_mask(gray)
-        return ink, segment.glyph_boxes(ink)
-
     def _decode(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, *,
-                length: int | None, drop_rejected: bool):
-        """Cut touching digits, then decode: (boxes, probabilities, Reading) after the cuts."""
-        boxes, proba = self._cut_wide(ink, boxes, proba)
-        reading = decode.best_reading(proba, boxes, classes=self.model.classes, length=length,
-                                      drop_rejected=drop_rejected)
-        return boxes, proba, reading
+                length: int | None, drop_rejected: bool, pattern: Pattern | None = None):
+        """Cut touching digits, then decode: (boxes, probabilities, Reading) after the cuts.
+
+        Without an expected count, wide segments are cut where the network reads the pieces
+        better than the whole (``_cut_wide``). With ``length`` or ``pattern``, a reading that
+        does not hold the expected number of digits is decoded again as a search over
+        dropping, keeping and cutting every segment (``_fit``); when no choice fits, the
+        reading is empty.
+        """
+        cut_boxes, cut_proba = self._cut_wide(ink, boxes, proba)
+        classes = self.model.classes
+        reading = decode.best_reading(cut_proba, cut_boxes, classes=classes, drop_rejected=drop_rejected)
+        expected = pattern.n_digits if pattern is not None else (length, length) if length else None
+        if expected is not None:
+            low, high = expected
+            if not (low <= len(reading.text) <= high and decode.REJECT_CHAR not in reading.text):
+                fitted = self._fit(ink, boxes, proba, low, high)
+                if fitted is None:
+                    reading = decode.EMPTY
+                else:
+                    cut_boxes, cut_proba = fitted
+                    reading = decode.best_reading(cut_proba, cut_boxes, classes=classes, digits_only=True)
+            if pattern is not None:
+                reading = pattern.apply(reading)
+        return cut_boxes, cut_proba, reading
 
     def _predict(self, glyphs: np.ndarray) -> np.ndarray:
         """Class probabilities (n, n_classes) of normalized glyph rows; (0, n_classes) for none."""
@@ -174,34 +216,98 @@ class Reader:
             return boxes, proba
         return out_boxes, np.stack(out_rows)
 
-    def _best_cut(self, ink, box, row):
+    def _pieces(self, ink: np.ndarray, box: segment.Box):
+        """Cut candidates inside ``box`` and every piece between two of them, classified.
+
+        Returns:
+            (number of points, {(i, j): (piece box, probability row)}) where points are the
+            box's left edge, the candidate cuts (projection minima and a grid) and its
+            right edge; pieces narrower than
+            0.15 or wider than 1.05 of the box's height, or shorter than half of it, are
+            left out, and so is the whole box.
+        """
         x, y, w, h = box
-        points = [x, *segment.cut_candidates(ink, box), x + w]
+        points = [x, *segment.cut_points(ink, box), x + w]
         spans = [(i, j) for i in range(len(points)) for j in range(i + 1, len(points))
                  if 0.15 * h <= points[j] - points[i] <= 1.05 * h and (i, j) != (0, len(points) - 1)]
-        pieces = {(i, j): segment.sub_box(ink, box, points[i], points[j]) for i, j in spans}
-        pieces = {k: b for k, b in pieces.items() if b is not None and b[3] >= 0.5 * h}
+        boxes = {(i, j): segment.sub_box(ink, box, points[i], points[j]) for i, j in spans}
+        boxes = {k: b for k, b in boxes.items() if b is not None and b[3] >= 0.5 * h}
+        if not boxes:
+            return len(points), {}
+        keys = list(boxes)
+        rows = self._classify(ink, [boxes[k] for k in keys])
+        return len(points), {k: (boxes[k], r) for k, r in zip(keys, rows)}
+
+    def _best_cut(self, ink, box, row):
+        n_points, pieces = self._pieces(ink, box)
         if not pieces:
             return None
-        keys = list(pieces)
-        rows = self._classify(ink, [pieces[k] for k in keys])
         digits = self.model.digit_indices
         # Only pieces the network reads confidently as digits may be used: a letter cut into
         # strokes must not turn into a row of weak guesses.
         best = {k: (float(r[digits].max()), self.model.classes[digits[int(r[digits].argmax())]])
-                for k, r in zip(keys, rows)}
+                for k, (_, r) in pieces.items()}
         scores = {k: float(np.log(p)) for k, (p, _) in best.items() if p >= PIECE_SURE}
-        total, path = decode.best_path(len(points), scores)
+        total, path = decode.best_path(n_points, scores)
         whole = float(np.log(max(row[digits].max(), 1e-9)))
         if not path or total <= whole:
             return None
         if len(path) >= 3 and all(best[k][1] == "1" for k in path):
             return None  # the strokes of a W or an M, not three touching ones
-        by_key = dict(zip(keys, rows))
-        return [(pieces[k], by_key[k]) for k in path]
+        return [pieces[k] for k in path]
+
+    def _fit(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, low: int, high: int):
+        """Boxes and rows of the best reading with between ``low`` and ``high`` digits, or None.
+
+        Every segment may be dropped (scored by the network's "not a digit" probability),
+        read whole as its best digit, or cut into up to ``MAX_PIECES`` digits (each piece
+        scored by its best digit's log-probability plus that of the whole being no single
+        digit; only segments read at ``FIT_SURE`` and pieces at ``PIECE_SURE`` count); ``decode.fit_count`` picks the best combination whose digits add up to the
+        expected count.
+        """
+        digits = self.model.digit_indices
+        reject = self.model.reject_index
+        options, cuts = [], []
+        for box, row in zip(boxes, proba):
+            p_digit = float(row[digits].max())
+            p_none = float(row[reject]) if reject is not None else 1.0 - p_digit
+            option = {0: float(np.log(max(p_none, 1e-6)))}
+            if p_digit >= FIT_SURE:
+                option[1] = float(np.log(p_digit))
+            chains = {}
+            if box[2] >= CUTTABLE * box[3]:
+                n_points, pieces = self._pieces(ink, box)
+                # Digits of one strip share a height: a shorter piece is a stroke, not a digit.
+                scores = {k: float(np.log(r[digits].max())) for k, (b, r) in pieces.items()
+                          if r[digits].max() >= PIECE_SURE and b[3] >= FIT_HEIGHT * box[3]}
+                chains = decode.best_paths(n_points, scores, max_pieces=MAX_PIECES)
+                # A cut also stakes that the whole is not one digit: a clean "5" read at
+                # 0.99 is not cut into two pieces to reach a count.
+                not_one = float(np.log(max(1.0 - p_digit, 1e-4)))
+                ones = {key for key, (_, r) in pieces.items()
+                        if self.model.classes[digits[int(r[digits].argmax())]] == "1"}
+                for k, (total, path) in chains.items():
+                    if k >= 2 and not (k >= 3 and ones.issuperset(path)):  # not the strokes of a W
+                        option[k] = total + not_one
+            options.append(option)
+            cuts.append({k: [pieces[key] for key in path] for k, (_, path) in chains.items() if k >= 2})
+        counts = decode.fit_count(options, low, high)
+        # Reaching the count must not cost more than FIT_SURE per digit on any segment.
+        if counts is None or any(k and option[k] < k * np.log(FIT_SURE) for k, option in zip(counts, options)):
+            return None
+        out_boxes, out_rows = [], []
+        for box, row, k, cut in zip(boxes, proba, counts, cuts):
+            if k == 1:
+                out_boxes.append(box)
+                out_rows.append(row)
+            elif k >= 2:
+                out_boxes.extend(b for b, _ in cut[k])
+                out_rows.extend(r for _, r in cut[k])
+        return out_boxes, np.stack(out_rows) if out_rows else proba[:0]
 
     def read(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
-             name: str | None = None, roi: segment.Box | None = None) -> Reading:
+             name: str | None = None, roi: segment.Box | None = None,
+             pattern: str | Pattern | None = None) -> Reading:
         """Read the digits in ``source`` (a path, encoded bytes, a NumPy array or a PIL image).
 
         Args:
@@ -210,6 +316,9 @@ class Reader:
             drop_rejected: leave out glyphs the network refuses instead of marking them "?".
             name: what error messages call the source.
             roi: read only this region ``(x, y, w, h)``; boxes stay in the whole image's pixels.
+            pattern: the expected format, such as ``\\d{3}-\\d{4}``: its digit count guides
+                the decoder and its literal characters are put back into ``text``; a strip
+                that cannot fit it reads as empty.
 
         Raises:
             ImageError: the source is not a readable image.
@@ -217,18 +326,19 @@ class Reader:
         """
         if roi is not None:
             result = self.read_batch([source], names=[name], length=length,
-                                     drop_rejected=drop_rejected, roi=roi)[0]
+                                     drop_rejected=drop_rejected, roi=roi, pattern=pattern)[0]
             if isinstance(result, OcrError):
                 raise result
             return result
-        return self.trace(source, length=length, drop_rejected=drop_rejected, name=name).reading
+        return self.trace(source, length=length, drop_rejected=drop_rejected, name=name,
+                          pattern=pattern).reading
 
 
 _default_readers: dict[str, Reader] = {}
 
 
 def read(source: Any, *, model: str | Path | None = None, length: int | None = None,
-         drop_rejected: bool = False) -> Reading:
+         drop_rejected: bool = False, pattern: str | None = None) -> Reading:
     """Read the digits in one image with the shipped model (or ``model``), loaded once per process.
 
     >>> import ocr                                          # doctest: +SKIP
@@ -238,7 +348,11 @@ def read(source: Any, *, model: str | Path | None = None, length: int | None = N
     key = str(model) if model is not None else ""
     if key not in _default_readers:
         _default_readers[key] = Reader(model)
-    return _default_readers[key].read(source, length=length, drop_rejected=drop_rejected)
+    return _default_readers[key].read(source, length=length, drop_rejected=drop_rejected, pattern=pattern)
+
+
+def _as_pattern(pattern: str | Pattern | None) -> Pattern | None:
+    return parse_pattern(pattern) if isinstance(pattern, str) else pattern
 
 
 def _crop(gray: np.ndarray, roi: segment.Box | None, name: str | None) -> tuple[np.ndarray, tuple[int, int]]:
@@ -251,6 +365,14 @@ def _crop(gray: np.ndarray, roi: segment.Box | None, name: str | None) -> tuple[
     if x1 - x0 < 1 or y1 - y0 < 1:
         raise InputError(f"{name or '<image>'}: region {x},{y},{w},{h} lies outside the {width}×{height} image")
     return np.ascontiguousarray(gray[y0:y1, x0:x1]), (x0, y0)
+
+
+def _upright(reading: Reading, found: segment.Segmentation) -> Reading:
+    """``reading`` with its glyph boxes moved from the sheared ink back to the image's pixels."""
+    if not found.slant:
+        return reading
+    glyphs = tuple(replace(g, box=segment.unshear_box(g.box, found.slant, found.height)) for g in reading.glyphs)
+    return replace(reading, glyphs=glyphs)
 
 
 def _shifted(reading: Reading, offset: tuple[int, int]) -> Reading:

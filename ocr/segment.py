@@ -9,11 +9,15 @@ Touching digits stay one wide box here; cutting them is the decoder's job.
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["Box", "glyph_boxes", "pad_box", "cut_candidates", "sub_box"]
+__all__ = [
+    "Box", "Segmentation", "find_glyphs", "glyph_boxes", "remove_lines", "estimate_slant", "shear",
+    "shear_box", "unshear_box", "pad_box", "cut_candidates", "cut_points", "sub_box",
+]
 
 Box = tuple[int, int, int, int]
 """A glyph's box `(x, y, w, h)` in the image's pixels: left, top, width, height."""
@@ -31,14 +35,15 @@ def glyph_boxes(
     merge_height: float = 1.3,
     min_height: float = 0.35,
     min_area: float = 0.08,
+    speck_area: float = 0.04,
 ) -> list[Box]:
     """Find the glyphs of an ink mask, left to right.
 
     Args:
         ink: uint8 (H, W) mask, ink = 255 (any non-zero), background = 0.
         line_aspect: a component at least this many times wider than high is a rule
-            (underline, strike-through, noise line) and dropped; digits are never wider
-            than about 1.2× their height.
+            (underline, strike-through, noise line) and dropped, unless glyphs hang on it
+            (see ``_is_rule``); digits are never wider than about 1.2× their height.
         frame_span: a component spanning at least this share of the image's width and
             height …
         frame_fill: … whose ink covers less than this share of its box, or that wholly
@@ -50,6 +55,8 @@ def glyph_boxes(
             (noise dots, dashes, specks) are dropped.
         min_area: components with fewer ink pixels than this share of the typical glyph's
             are dropped (thin scratches). A thin "1" is about 0.3.
+        speck_area: components with fewer ink pixels than this share of the typical glyph's
+            are dropped before merging (noise dots that would join a glyph).
 
     Returns:
         Boxes `(x, y, w, h)` sorted by x; empty when there is no ink. The typical glyph is
@@ -63,26 +70,208 @@ def glyph_boxes(
     height, width = ink.shape
     if height < MIN_HEIGHT or width < MIN_WIDTH:
         return []  # too small to hold a readable digit (a 1-pixel slice is not a "1")
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     # Rows (x, y, w, h, area) as Python ints: a strip has a handful of components, and
     # plain tuples are several times faster than NumPy calls on arrays that small.
     rows = stats[1:].tolist()  # label 0 is the background
     components = [
         (x, y, w, h, area)
-        for x, y, w, h, area in rows
-        if w < line_aspect * h
+        for k, (x, y, w, h, area) in enumerate(rows, start=1)
+        if not (w >= line_aspect * h and _is_rule(labels, k, (x, y, w, h), height))
         and not (w >= frame_span * width and h >= frame_span * height
                  and (area < frame_fill * w * h or _encloses((x, y, w, h), rows)))
     ]
     if not components:
         return []
     typical_h, typical_area = _typical(components)
+    # Specks far smaller than any fragment of a stroke are dropped before merging, so that a
+    # noise dot above a "1" does not join it and make an "i".
+    components = [c for c in components if c[4] >= speck_area * typical_area]
     merged = _merge_overlapping(components, merge_overlap=merge_overlap, max_height=merge_height * typical_h)
     return [
         (x, y, w, h)
         for x, y, w, h, area in merged
         if h >= min_height * typical_h and area >= min_area * typical_area
     ]
+
+
+# A wide component is a rule when it is at most this share of the image's height thick, or
+# when fewer than RULE_TALL of its columns hold ink over RULE_STROKE of its height: a line
+# (straight, slanted or curved) crossing digits joins them into one wide component, but
+# the digits' strokes still stand tall in it, and the decoder cuts it.
+RULE_THICK, RULE_TALL, RULE_STROKE = 0.15, 0.05, 0.4
+
+
+def _is_rule(labels: np.ndarray, k: int, box: tuple[int, int, int, int], image_height: int) -> bool:
+    """True when wide component ``k`` of ``labels`` is a bare line, False when glyphs hang on it."""
+    x, y, w, h = box
+    if h <= max(4, RULE_THICK * image_height):
+        return True
+    counts = (labels[y : y + h, x : x + w] == k).sum(axis=0)  # (w,) ink per column
+    return float((counts >= RULE_STROKE * h).mean()) < RULE_TALL
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The glyphs of one strip and the ink they were found in.
+
+    Attributes:
+        ink: uint8 (H', W') mask the boxes refer to: the binarized strip, with crossing
+            lines removed, and sheared upright when ``slant`` is not 0.
+        boxes: glyph boxes in ``ink``'s pixels, left to right.
+        slant: the shear that made italic glyphs upright (see ``shear``); 0 when none.
+        height: the height of the original image (to map boxes back with ``unshear_box``).
+    """
+
+    ink: np.ndarray
+    boxes: list[Box]
+    slant: float = 0.0
+    height: int = 0
+
+
+def find_glyphs(ink: np.ndarray) -> Segmentation:
+    """The glyph boxes of an ink mask, after removing crossing lines and straightening italics.
+
+    Two repairs run only when the first look at the components calls for them, so a clean
+    strip costs one labelling:
+
+    - one component long and wide with glyphs hanging on it (a captcha's line or curve
+      through the digits): the line's thin tracks are removed (``remove_lines``), and what
+      is left shorter than ``DEBRIS_HEIGHT`` typical glyph heights is dropped with it;
+    - neighbouring boxes overlapping in x, or a segment wide enough to hold touching
+      digits: the strip is sheared by its slant (``estimate_slant``), when it has one, so
+      that italic digits stand upright, their boxes stop overlapping and vertical cuts
+      fall between them.
+
+    Args:
+        ink: uint8 (H, W) mask, ink = 255.
+    """
+    height = ink.shape[0]
+    boxes = glyph_boxes(ink)
+    min_height = 0.35
+    crossed = [b for b in boxes if b[2] >= CROSSED_ASPECT * b[3]]
+    if crossed:
+        ink = remove_lines(ink, glyph_height=max(b[3] for b in crossed))
+        # What a removed line leaves behind (the ticks of a comb field, stubs between
+        # digits) is shorter than the glyphs: a stricter height floor than a clean strip needs.
+        min_height = DEBRIS_HEIGHT
+        boxes = glyph_boxes(ink, min_height=min_height)
+    overlapping = any(a[0] + a[2] > b[0] + 2 for a, b in zip(boxes, boxes[1:]))
+    if overlapping or any(b[2] >= SLANT_WIDE * b[3] for b in boxes):
+        slant = estimate_slant(ink)
+        if slant:
+            ink = shear(ink, slant)
+            return Segmentation(ink, glyph_boxes(ink, min_height=min_height), slant, height)
+    return Segmentation(ink, boxes, 0.0, height)
+
+
+# Slant correction is tried when a segment is at least SLANT_WIDE times as wide as high;
+# shears are searched over SLANTS (horizontal pixels per pixel of height).
+SLANT_WIDE = 0.8
+SLANTS = (-0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4)
+
+
+def estimate_slant(ink: np.ndarray) -> float:
+    """The shear that stands a strip's strokes most upright, from ``SLANTS``.
+
+    Sheared upright, a glyph's strokes pile into few columns: the column ink projection is
+    sharpest, so the sum of its squares is largest. Upright (0) wins ties and anything
+    within 2% of its score, so print that is already upright is left alone.
+
+    Args:
+        ink: uint8 (H, W) mask, ink = 255.
+
+    Returns:
+        A value of ``SLANTS``; positive for glyphs leaning right.
+    """
+    scores = {}
+    for slant in SLANTS:
+        profile = (shear(ink, slant) > 0).sum(axis=0).astype(np.float64)  # (W',)
+        scores[slant] = float(profile @ profile)
+    best = max(SLANTS, key=lambda s: (scores[s], -abs(s)))
+    return best if scores[best] > 1.02 * scores[0.0] else 0.0
+
+
+def _shear_pad(slant: float, height: int) -> int:
+    return int(np.ceil(abs(slant) * height / 2))
+
+
+def shear(image: np.ndarray, slant: float) -> np.ndarray:
+    """Shear ``image`` horizontally: the pixel at (x, y) moves to x - slant·(y - H/2) + pad.
+
+    The canvas is widened by ``pad`` = ⌈|slant|·H/2⌉ on each side so nothing is lost; new
+    pixels are 0. Nearest-neighbour, so a mask stays a mask.
+    """
+    height, width = image.shape[:2]
+    pad = _shear_pad(slant, height)
+    matrix = np.float32([[1, -slant, slant * height / 2 + pad], [0, 1, 0]])
+    return cv2.warpAffine(image, matrix, (width + 2 * pad, height), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def shear_box(box: Box, slant: float, height: int) -> Box:
+    """Where an upright-boxed slanted glyph lands after ``shear``: centre moved, width narrowed.
+
+    A glyph leaning by ``slant`` fills its upright box's width plus about |slant|·h of lean;
+    sheared upright, it keeps its centre line's position and loses the lean.
+    """
+    x, y, w, h = box
+    pad = _shear_pad(slant, height)
+    centre = x + w / 2 - slant * (y + h / 2 - height / 2) + pad
+    narrow = max(w - abs(slant) * h, 0.5 * w)
+    return (int(round(centre - narrow / 2)), y, int(round(narrow)), h)
+
+
+def unshear_box(box: Box, slant: float, height: int) -> Box:
+    """The box, in the original image's pixels, around a box found in the sheared ink."""
+    x, y, w, h = box
+    if not slant:
+        return box
+    pad = _shear_pad(slant, height)
+    xs = [x + dx + slant * (yy - height / 2) - pad for dx in (0, w) for yy in (y, y + h)]
+    left = int(np.floor(min(xs)))
+    return (max(0, left), y, int(np.ceil(max(xs))) - max(0, left), h)
+
+
+# A component this many times wider than high, that glyphs hang on, is a line through glyphs.
+CROSSED_ASPECT = 2.5
+DEBRIS_HEIGHT = 0.6
+
+
+def remove_lines(ink: np.ndarray, *, glyph_height: int) -> np.ndarray:
+    """Remove thin lines and curves that run across glyphs, keeping the glyphs' strokes.
+
+    A pixel is thin when its vertical run of ink is short (a horizontal-ish line is a few
+    pixels thick; where it crosses a digit's upright stroke the run is long, and stays).
+    Thin pixels are joined along the row across the gaps that strokes leave; a joined track
+    longer than 1.5 glyph heights is a line, and its thin pixels are removed. A digit's own
+    bars are thin too, but a single bar is shorter than that.
+
+    Args:
+        ink: uint8 (H, W) mask, ink = 255.
+        glyph_height: about the height of the glyphs, in pixels.
+
+    Returns:
+        uint8 (H, W) mask without the lines.
+    """
+    thick = max(2, round(LINE_THICK * glyph_height))
+    upright = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((thick + 1, 1), np.uint8))
+    thin = cv2.subtract(ink, upright)  # ink in vertical runs of at most `thick` pixels
+    bridge = max(3, round(LINE_BRIDGE * glyph_height))
+    track = cv2.morphologyEx(thin, cv2.MORPH_CLOSE, np.ones((1, bridge), np.uint8))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(track, connectivity=8)
+    long = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] >= 1.5 * glyph_height)
+    long = long[long > 0]  # label 0 is the background
+    if not len(long):
+        return ink
+    line = np.isin(labels, long) & (thin > 0)
+    cleaned = ink.copy()
+    cleaned[line] = 0
+    return cleaned
+
+
+# Line removal: a line is at most LINE_THICK glyph heights thick; the gaps that upright
+# strokes leave in its track are bridged over LINE_BRIDGE glyph heights.
+LINE_THICK, LINE_BRIDGE = 0.1, 0.3
 
 
 def _encloses(box: tuple[int, int, int, int], rows: list[list[int]]) -> bool:
@@ -157,7 +346,7 @@ def pad_box(box: Box, pad: int, shape: tuple[int, ...]) -> Box:
     return (left, top, right - left, bottom - top)
 
 
-def cut_candidates(ink: np.ndarray, box: Box, *, max_cuts: int = 8, margin: float = 0.2) -> list[int]:
+def cut_candidates(ink: np.ndarray, box: Box, *, max_cuts: int | None = None, margin: float = 0.2) -> list[int]:
     """Columns where a wide segment (touching glyphs) could be cut, best first by ink count.
 
     The candidates are the local minima of the column ink projection inside ``box``, away
@@ -167,7 +356,9 @@ def cut_candidates(ink: np.ndarray, box: Box, *, max_cuts: int = 8, margin: floa
     Args:
         ink: uint8 (H, W) mask, ink 255.
         box: the wide segment.
-        max_cuts: keep at most this many candidates, those with the least ink.
+        max_cuts: keep at most this many candidates, those with the least ink; default
+            eight, or three per box height of width in a long segment (a line crossing a
+            whole captcha joins all its digits).
         margin: no cut closer than ``margin * h`` to the box's left or right edge.
 
     Returns:
@@ -179,6 +370,8 @@ def cut_candidates(ink: np.ndarray, box: Box, *, max_cuts: int = 8, margin: floa
     [9, 10]
     """
     x, y, w, h = box
+    if max_cuts is None:
+        max_cuts = max(8, int(3 * w / max(h, 1)))
     profile = (ink[y : y + h, x : x + w] > 0).sum(axis=0).astype(np.float32)  # (w,)
     lo, hi = max(1, int(margin * h)), w - max(1, int(margin * h))
     if hi <= lo:
@@ -188,6 +381,25 @@ def cut_candidates(ink: np.ndarray, box: Box, *, max_cuts: int = 8, margin: floa
     minima = np.flatnonzero((inner <= left) & (inner <= right) & ((inner < left) | (inner < right)))
     best = minima[np.argsort(inner[minima], kind="stable")[:max_cuts]]
     return sorted(int(x + lo + c) for c in best)
+
+
+# Besides the projection minima, cuts are tried every GRID box heights.
+GRID = 0.08
+
+
+def cut_points(ink: np.ndarray, box: Box) -> list[int]:
+    """Every column where the decoder tries to cut a wide segment, left to right.
+
+    The projection minima (``cut_candidates``) and a grid every ``GRID`` box heights: bold
+    digits that overlap leave no minimum where they join, and the network judges every
+    piece either way.
+
+    >>> cut_points(np.zeros((25, 20), np.uint8), (0, 0, 20, 25))
+    [2, 4, 6, 8, 10, 12, 14, 16, 18]
+    """
+    x, _, w, h = box
+    step = max(2, round(GRID * h))
+    return sorted({*cut_candidates(ink, box), *range(x + step, x + w - step // 2, step)})
 
 
 def sub_box(ink: np.ndarray, box: Box, x0: int, x1: int) -> Box | None:

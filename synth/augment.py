@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from synth.render import glyph_box
+
 __all__ = [
     "background_value",
     "ink_value",
@@ -27,7 +29,9 @@ __all__ = [
     "perspective",
     "illumination",
     "lines",
+    "curves",
     "speckles",
+    "warp",
 ]
 
 Box = tuple[int, int, int, int]
@@ -271,14 +275,73 @@ def lines(
         cv2.polylines(stroke, [points], False, 255, int(thickness), cv2.LINE_AA)
         if keep_out is not None and (stroke[keep_out] > 0).any():
             continue
-        tone = _mix(background, ink, float(rng.uniform(*weight)))
-        alpha = stroke.astype(np.float32) / 255.0  # (H, W) anti-aliased line coverage
-        if image.ndim == 3:
-            alpha = alpha[:, :, None]
-        else:
-            tone = tone[0]
-        out = np.clip(out * (1 - alpha) + tone * alpha, 0, 255).astype(np.uint8)
+        out = _blend(out, stroke, _mix(background, ink, float(rng.uniform(*weight))))
         drawn += 1
+    return out, tuple(boxes)
+
+
+def _blend(image: np.ndarray, stroke: np.ndarray, tone: np.ndarray) -> np.ndarray:
+    """Lay uint8 (H, W) anti-aliased `stroke` coverage over `image` in colour `tone` (C,)."""
+    alpha = stroke.astype(np.float32) / 255.0  # (H, W) in [0, 1]
+    if image.ndim == 3:
+        alpha = alpha[:, :, None]
+    else:
+        tone = tone[0]
+    return np.clip(image * (1 - alpha) + tone * alpha, 0, 255).astype(np.uint8)
+
+
+def _curve_points(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """int32 (n, 2) x, y points of a smooth curve from the left edge to the right edge.
+
+    Half the time a sine wave about a slanted line, else a cubic Bezier curve; both keep
+    to the middle 80% of the height so that they cross the digits rather than the margin.
+    """
+    xs = np.arange(-2.0, width + 2.0, 1.0)  # one point per column: smooth after rounding
+    t = (xs - xs[0]) / max(xs[-1] - xs[0], 1.0)  # (n,) in [0, 1]
+    low, high = 0.1 * height, 0.9 * height
+    if rng.random() < 0.5:
+        start, end = rng.uniform(low, high, 2)
+        amplitude = rng.uniform(0.05, 0.25) * height
+        periods = rng.uniform(0.5, 2.0)
+        phase = rng.uniform(0, 2 * np.pi)
+        ys = start + t * (end - start) + amplitude * np.sin(2 * np.pi * periods * t + phase)
+    else:
+        p0, p1, p2, p3 = rng.uniform(low, high, 4)  # y of the four control points, x evenly spaced
+        ys = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
+    return np.round(np.stack([xs, np.clip(ys, 0, height - 1)], axis=1)).astype(np.int32)
+
+
+def curves(
+    image: np.ndarray,
+    boxes: Sequence[Box],
+    rng: np.random.Generator,
+    *,
+    count: tuple[int, int] = (1, 2),
+    thickness: tuple[int, int] = (1, 2),
+    weight: tuple[float, float] = (0.6, 0.9),
+    color: Sequence[float] | None = None,
+) -> tuple[np.ndarray, Boxes]:
+    """Draw a few smooth curves (sine waves, Bezier curves) across the whole image, digits too.
+
+    The captcha's strike-through lines: they cross the glyphs on purpose, so keep them thin
+    and a little lighter than the ink to leave every digit readable.
+
+    Args:
+        count: Inclusive range of the number of curves.
+        thickness: Inclusive range of the curve thickness in pixels.
+        weight: Range of the curve's contrast as a fraction of the ink's (1 = as dark as ink).
+        color: Curve colour (one value, or three for RGB); default the ink level.
+    """
+    h, w = image.shape[:2]
+    out = image.copy()
+    background = background_value(image)
+    ink = np.asarray(color, np.float64) if color is not None else ink_value(image, boxes)
+    for _ in range(int(rng.integers(count[0], count[1] + 1))):
+        points = _curve_points(rng, w, h)
+        stroke = np.zeros((h, w), np.uint8)
+        width = int(rng.integers(thickness[0], thickness[1] + 1))
+        cv2.polylines(stroke, [points], False, 255, width, cv2.LINE_AA)
+        out = _blend(out, stroke, _mix(background, ink, float(rng.uniform(*weight))))
     return out, tuple(boxes)
 
 
@@ -323,3 +386,61 @@ def speckles(
 def _overlap(a: Box, b: Box) -> bool:
     """Whether two (x, y, w, h) rectangles share a pixel."""
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _box_ink(image: np.ndarray, box: Box) -> np.ndarray:
+    """float32 (H, W) mask: 1 on the pixels of `box` nearer to its ink than to its background.
+
+    The background is the median of the one-pixel ring around the box (the local colour, on
+    gradients too); the ink is the pixel of the box farthest from it. A pixel half way or
+    more counts, as a glyph's coverage >= 0.5 makes its box (`synth.render.BOX_THRESHOLD`).
+    """
+    h, w = image.shape[:2]
+    x, y, bw, bh = box
+    pixels = image.reshape(h, w, -1).astype(np.float32)  # (H, W, C)
+    top, left = max(y - 1, 0), max(x - 1, 0)
+    around = pixels[top : y + bh + 1, left : x + bw + 1]
+    ring = np.ones(around.shape[:2], bool)
+    ring[y - top : y - top + bh, x - left : x - left + bw] = False
+    background = np.median(around[ring], axis=0) if ring.any() else background_value(image)
+    distance = np.abs(pixels[y : y + bh, x : x + bw] - background).sum(axis=2)  # (bh, bw)
+    mask = np.zeros((h, w), np.float32)
+    mask[y : y + bh, x : x + bw] = distance >= 0.5 * distance.max()
+    return mask
+
+
+def warp(
+    image: np.ndarray,
+    boxes: Sequence[Box],
+    rng: np.random.Generator,
+    *,
+    amplitude: tuple[float, float] = (1.0, 2.5),
+    wavelength: tuple[float, float] = (40.0, 120.0),
+) -> tuple[np.ndarray, Boxes]:
+    """Wave the image: a smooth sine displacement of x along y and of y along x.
+
+    The output pixel (x, y) is read from the input at ``(x + ax sin(2π y / Ly + φ),
+    y + ay sin(2π x / Lx + ψ))``, bilinearly, with the edge pixels replicated.
+
+    Each box is measured again after the warp: its ink pixels (`_box_ink`) are warped with
+    the same maps and the new box is their tight rectangle at coverage >= 0.5, so it stays
+    as tight as the glyph (mapping the box's corners instead would loosen it by up to 2×
+    the amplitude). Boxes must not overlap for this: apply it before digits touch.
+
+    Args:
+        amplitude: Range of the displacement amplitudes ax, ay, in pixels.
+        wavelength: Range of the wavelengths Lx, Ly, in pixels.
+    """
+    h, w = image.shape[:2]
+    ax, ay = rng.uniform(*amplitude, 2)
+    lx, ly = rng.uniform(*wavelength, 2)
+    phase_x, phase_y = rng.uniform(0, 2 * np.pi, 2)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    map_x = xs + np.float32(ax) * np.sin(2 * np.pi * ys / np.float32(ly) + np.float32(phase_x))  # (H, W)
+    map_y = ys + np.float32(ay) * np.sin(2 * np.pi * xs / np.float32(lx) + np.float32(phase_y))
+    out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    mapped = []
+    for box in boxes:
+        ink = cv2.remap(_box_ink(image, box), map_x, map_y, cv2.INTER_LINEAR, borderValue=0)
+        mapped.append(glyph_box(ink) or box)  # None only if the ink left the image
+    return out, tuple(mapped)

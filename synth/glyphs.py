@@ -4,7 +4,8 @@ Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
 ``segment.glyph_boxes``) so that the network trains on exactly what it reads:
 
 - strips of every style but "classic" (its font is held out; its layout is kept), segmented; a segment that covers one true glyph is that digit,
-  one that spans two glyphs, a fragment of one, or noise is "not a digit";
+  one that spans two glyphs, a fragment of one, or noise is "not a digit"; a segment of
+  touching glyphs is also cut between them, as the decoder would, each piece its digit;
 - single digits with heavy augmentation (size, stroke, shear, rotation, elastic
   distortion, blur, noise), half of them procedural design variants from
   ``synth.strokes``, so that unseen fonts are still in reach;
@@ -63,9 +64,12 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
     and is at least 60% of its height is that digit; a segment over two glyphs, a short
     fragment, or one over none (noise) is ``REJECT``; anything in between is skipped.
     """
-    ink = binarize.ink_mask(gray)
+    found = segment.find_glyphs(binarize.ink_mask(gray))
+    ink = found.ink
+    if found.slant:
+        true_boxes = [segment.shear_box(b, found.slant, found.height) for b in true_boxes]
     out = []
-    for box in segment.glyph_boxes(ink):
+    for box in found.boxes:
         x, y, w, h = box
         cover = []
         for tx, ty, tw, th in true_boxes:
@@ -81,12 +85,42 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
                 out.append((_crop(ink, box), REJECT))
         elif len(full) >= 2 or (cover_arr.max(initial=0) == 0 and w * h >= 12):
             out.append((_crop(ink, box), REJECT))
+            if len(full) >= 2 and (np.diff(full) == 1).all():
+                out.extend(_cut_pieces(ink, box, text, true_boxes, [int(j) for j in full]))
+    return out
+
+
+def _cut_pieces(ink: np.ndarray, box: segment.Box, text: str, true_boxes: Sequence[segment.Box],
+                glyphs: list[int]) -> list[tuple[Crop, int]]:
+    """The digits of a segment of touching glyphs, cut as the reader would cut them.
+
+    Between neighbouring glyphs the cut is the reader's cut point (``segment.cut_points``)
+    nearest to the true boundary (the middle of the gap, or of the overlap); each piece is
+    labelled with its glyph. The network thus learns the pieces it will judge when it
+    decodes touching digits.
+    """
+    x, _, w, h = box
+    candidates = segment.cut_points(ink, box)
+    cuts = [x]
+    for a, b in zip(glyphs, glyphs[1:]):
+        right_of_a, left_of_b = true_boxes[a][0] + true_boxes[a][2], true_boxes[b][0]
+        boundary = (right_of_a + left_of_b) / 2
+        near = min(candidates, key=lambda c: abs(c - boundary), default=None)
+        cuts.append(near if near is not None and abs(near - boundary) <= 0.1 * h else int(round(boundary)))
+    cuts.append(x + w)
+    out = []
+    for j, x0, x1 in zip(glyphs, cuts, cuts[1:]):
+        piece = segment.sub_box(ink, box, x0, x1) if x1 - x0 >= 2 else None
+        if piece is not None and piece[3] >= 0.6 * true_boxes[j][3]:
+            out.append((_crop(ink, piece), int(text[j])))
     return out
 
 
 # The strip styles trained on. "classic" is left out because its fixed font (Roboto) is
 # held out; the classic layout is trained with the training fonts instead (`_classic_layout`).
-TRAIN_STYLES = ("plain", "noisy", "captcha", "plate", "field", "classic-layout")
+TRAIN_STYLES = ("plain", "noisy", "captcha", "plate", "field", "touching", "classic-layout")
+# The training strips also hold images with no digit at all, whose every segment is "not a digit".
+STRIP_STYLES = (*TRAIN_STYLES, "nodigit")
 
 
 def _classic_layout(rng: np.random.Generator, fonts: Sequence[Font],
@@ -111,7 +145,7 @@ def _classic_layout(rng: np.random.Generator, fonts: Sequence[Font],
 def _strip_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]]:
     seed, i, fonts = args
     rng = np.random.default_rng([seed, _STRIPS, i])
-    style = TRAIN_STYLES[int(rng.integers(len(TRAIN_STYLES)))]
+    style = STRIP_STYLES[int(rng.integers(len(STRIP_STYLES)))]
     if style == "classic-layout":
         gray, text, boxes = _classic_layout(rng, fonts)
     else:

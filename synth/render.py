@@ -1,4 +1,4 @@
-"""Digits → ink strip with one exact box per digit.
+"""Digits → ink strip with one exact box per digit (and free text → ink, for labels).
 
 Each digit is rendered on its own (PIL for outline fonts, ``cv2.putText`` for Hershey
 fonts), cached as a float32 coverage bitmap anchored at the baseline, optionally
@@ -32,6 +32,7 @@ __all__ = [
     "Strip",
     "BOX_THRESHOLD",
     "render_strip",
+    "render_text",
     "render_classic",
     "classic_font",
     "glyph_box",
@@ -123,31 +124,34 @@ def _hershey_unit_height(face: int) -> float:
     return float(max(rows[-1] - rows[0], 1)) / scale
 
 
-@functools.lru_cache(maxsize=20_000)
-def _outline_glyph(path: str, size: int, char: str) -> _Glyph:
-    """Render `char` of the outline font so its digits are about `size` pixels tall."""
+def _draw_outline(path: str, size: int, text: str) -> _Glyph:
+    """Draw `text` with the outline font at `path` so that its digits are about `size` pixels tall."""
     font = load_font(path, max(4, round(size / _digit_height_ratio(path))))
-    left, top, right, bottom = font.getbbox(char, anchor="ls")
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
     pad = 2
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
     image = Image.new("L", (max(width, 1), max(height, 1)), 0)
-    ImageDraw.Draw(image).text((pad - left, pad - top), char, font=font, fill=255, anchor="ls")
+    ImageDraw.Draw(image).text((pad - left, pad - top), text, font=font, fill=255, anchor="ls")
     bitmap = np.asarray(image, dtype=np.float32) / 255.0
     return _crop(bitmap, left - pad, top - pad)
 
 
-@functools.lru_cache(maxsize=20_000)
-def _hershey_glyph(face: int, size: int, char: str) -> _Glyph:
-    """Draw `char` with Hershey `face` so its digits are about `size` pixels tall."""
+def _draw_hershey(face: int, size: int, text: str) -> _Glyph:
+    """Draw `text` with Hershey `face` so that its digits are about `size` pixels tall."""
     thickness = max(1, round(size / 12))
     scale = max(size - thickness + 1, 1) / _hershey_unit_height(face)
-    (width, height), _ = cv2.getTextSize(char, face, scale, thickness)
+    (width, height), descent = cv2.getTextSize(text, face, scale, thickness)
     pad = 2 * thickness + 2 + size // 4  # italic faces lean past their advance box
-    canvas = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+    canvas = np.zeros((height + descent + 2 * pad, width + 2 * pad), np.uint8)  # room for "y", ","
     origin = (pad, pad + height)
-    cv2.putText(canvas, char, origin, face, scale, 255, thickness, cv2.LINE_AA)
+    cv2.putText(canvas, text, origin, face, scale, 255, thickness, cv2.LINE_AA)
     bitmap = canvas.astype(np.float32) / 255.0
     return _crop(bitmap, -pad, -origin[1])
+
+
+# Digits are drawn over and over, so their bitmaps are cached; free text (render_text) is not.
+_outline_glyph = functools.lru_cache(maxsize=20_000)(_draw_outline)
+_hershey_glyph = functools.lru_cache(maxsize=20_000)(_draw_hershey)
 
 
 def _base_glyph(font: Font, size: int, char: str) -> _Glyph:
@@ -212,7 +216,7 @@ def render_strip(
     font: Font,
     *,
     size: int,
-    spacing: float = 0.1,
+    spacing: float | Sequence[float] = 0.1,
     rng: np.random.Generator | None = None,
     jitter: float = 0.0,
     rotate: float = 0.0,
@@ -221,6 +225,7 @@ def render_strip(
     margin: int = 4,
     space_after: Sequence[int] = (),
     space_width: float = 0.6,
+    max_overlap: float | None = None,
 ) -> Strip:
     """Render the digit string `text` as a float32 ink strip with one tight box per digit.
 
@@ -229,7 +234,8 @@ def render_strip(
         font: The font to draw with (outline or Hershey).
         size: Target digit height in pixels (the tallest digit of the font is about this tall).
         spacing: Gap between neighbouring glyph boxes, as a fraction of `size` (may be negative:
-            glyphs then overlap and are composed with ``np.maximum``).
+            glyphs then overlap and are composed with ``np.maximum``); one value for every
+            gap, or a sequence of ``len(text) - 1`` values, one per gap.
         rng: Random generator for the per-glyph variations; required if any of them is non-zero.
         jitter: Per-glyph scale and baseline variation, as a fraction of `size`.
         rotate: Per-glyph rotation, uniform in ±`rotate` degrees.
@@ -238,17 +244,24 @@ def render_strip(
         margin: Empty pixels around the glyphs on every side.
         space_after: Indices of digits followed by a wide gap (e.g. ``(2,)`` → ``"123 45"``).
         space_width: Width of such a gap, as a fraction of `size`, added to `spacing`.
+        max_overlap: With negative spacing, the most that two neighbouring boxes may overlap,
+            as a fraction of the narrower box's width (a "1" is then never hidden under its
+            neighbour); None = no limit.
 
     Returns:
         A `Strip`: ``ink`` float32 (H, W) in [0, 1], ``boxes`` ``(x, y, w, h)`` per digit.
 
     Raises:
-        ValueError: `text` is empty or holds a non-digit, or randomness is asked without `rng`.
+        ValueError: `text` is empty or holds a non-digit, randomness is asked without `rng`,
+            or `spacing` is a sequence of the wrong length.
     """
     if not text or not text.isdigit() or not text.isascii():
         raise ValueError(f"text must be a non-empty string of digits 0-9, got {text!r}")
     if rng is None and (jitter or rotate):
         raise ValueError("jitter and rotate need an rng")
+    gaps = [float(spacing)] * (len(text) - 1) if np.ndim(spacing) == 0 else [float(g) for g in spacing]
+    if len(gaps) != len(text) - 1:
+        raise ValueError(f"spacing needs one value per gap ({len(text) - 1}), got {len(gaps)}")
     size = int(size)
     glyphs = []
     for char in text:
@@ -268,7 +281,11 @@ def render_strip(
         left = round(pen) - bx
         xs.append(left)
         ys.append(round(glyph.dy))
-        gap = spacing * size + (space_width * size if i in wide else 0.0)
+        if i == len(text) - 1:
+            break
+        gap = gaps[i] * size + (space_width * size if i in wide else 0.0)
+        if max_overlap is not None:  # overlap <= max_overlap × the narrower of the two boxes
+            gap = max(gap, -max_overlap * min(bw, boxes_local[i + 1][2]))
         pen = left + bx + bw + gap
     x0 = min(xs) - margin
     y0 = min(ys) - margin
@@ -284,6 +301,42 @@ def render_strip(
         np.maximum(region, glyph.bitmap, out=region)
         boxes.append((left + bx, top + by, bw, bh))
     return Strip(ink=ink, boxes=tuple(boxes), text=text)
+
+
+def render_text(text: str, font: Font, *, size: int, stroke: int = 0, margin: int = 0) -> np.ndarray:
+    """Draw any printable ASCII `text` (words, labels, punctuation) as one ink bitmap.
+
+    Unlike `render_strip` the string is drawn in one go with the font's own advances and
+    kerning, and no boxes are kept: it is for the non-digit parts of an image ("No.",
+    "Ref:", "#-/"). The scale matches `render_strip`: the font's digits would be `size` px tall.
+
+    Args:
+        text: Printable ASCII with at least one non-space character.
+        font: The font to draw with (outline or Hershey).
+        size: Digit height of the font in pixels.
+        stroke: Extra weight in pixels (dilation), or thinning if negative.
+        margin: Empty pixels around the ink on every side.
+
+    Returns:
+        float32 (H, W) coverage in [0, 1], 1 = ink, cropped to the ink plus `margin`.
+
+    Raises:
+        ValueError: `text` is blank or not printable ASCII.
+
+    >>> render_text("Ref:", bundled_fonts()[0], size=20).dtype
+    dtype('float32')
+    """
+    if not text.strip() or not text.isascii() or not text.isprintable():
+        raise ValueError(f"text must be printable ASCII with some ink, got {text!r}")
+    if font.hershey is not None:
+        glyph = _draw_hershey(font.hershey, int(size), text)
+    elif font.path is not None:
+        glyph = _draw_outline(font.path, int(size), text)
+    else:
+        raise ValueError(f"font {font.name!r} has neither a path nor a Hershey face")
+    if stroke:
+        glyph = _stroke(glyph, stroke)
+    return np.pad(glyph.bitmap, margin)
 
 
 def classic_font() -> Font:

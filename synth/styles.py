@@ -1,8 +1,11 @@
 """Style presets: one random, labelled sample image per call.
 
 A style turns a digit string and a font into a finished image — plain print, a noisy scan,
-a colourful captcha, a licence plate, an invoice form field, or the classic 100×24 seed
-captcha — and keeps one exact ``(x, y, w, h)`` box per digit through every step.
+a colourful captcha, a licence plate, an invoice form field, the classic 100×24 seed
+captcha, or digits that touch their neighbours — and keeps one exact ``(x, y, w, h)`` box
+per digit through every step. One more style, ``nodigit``, draws images that hold no digit
+at all (words, captcha clutter, blank paper, empty fields), so that a reader can learn to
+answer "nothing".
 
 >>> sample = make_sample("plate", np.random.default_rng(0), bundled_fonts())
 >>> sample.image.shape[2], len(sample.boxes) == len(sample.text)
@@ -11,22 +14,43 @@ captcha — and keeps one exact ``(x, y, w, h)`` box per digit through every ste
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from synth import augment
-from synth.fonts import Font
-from synth.render import Box, Strip, classic_font, render_classic, render_strip
+from synth.fonts import Font, load_font
+from synth.render import Box, Strip, classic_font, render_classic, render_strip, render_text
 
-__all__ = ["Sample", "STYLES", "make_sample", "pick_font", "random_digits"]
+__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "pick_font", "random_digits"]
 
-STYLES: tuple[str, ...] = ("plain", "noisy", "captcha", "plate", "field", "classic")
+STYLES: tuple[str, ...] = ("plain", "noisy", "captcha", "plate", "field", "classic", "touching", "nodigit")
+DIGIT_STYLES: tuple[str, ...] = tuple(style for style in STYLES if style != "nodigit")
+"""The styles that draw digits: what ``"mixed"`` chooses from."""
 
 _THIN_WORDS = ("Thin", "Hairline", "ExtraLight", "Light")
 _BOLD_WORDS = ("Bold", "Black", "Heavy", "Semibold", "SemiBold", "Duplex", "Triplex", "Fjalla", "Fredoka")
+
+# Non-digit text. Letters a reader could take for a digit are left out, so that "nodigit"
+# never teaches that a printed O is not a 0: no O o D Q (0), I l i j (1), Z z (2), S s (5),
+# b G (6), B (8), g q (9), and no | ! ? % either.
+_SAFE_LETTERS = "ACEFHKMNPRTUVWXYacefhkmnprtuvwxy"
+_SAFE_MARKS = "#-/.,:;()+*&=@_"
+_WORDS = (
+    "Nr.", "Ref:", "Ref.", "VAT", "Tax", "Name", "Menu", "Fax", "Km", "Ctr.", "Art.", "Wert", "EUR",
+    "Kat.", "Part", "Mark", "Type", "Rev.", "Ave", "Cat.", "Key", "Amt.", "N/A", "Nach", "Apt.",
+    "Hwy", "Max.", "Extra", "Carte", "Name:", "Fee", "Net", "MAX", "HEX", "ACK",
+)
+# Printed captions left of a form field's number: drawn in the image, never in the label.
+_FIELD_LABELS = ("No.", "Nr.", "#", "Invoice", "Ref:", "Ref.", "Nr:", "Acct:", "Kd.-Nr.", "Amt.")
+_FIELD_KINDS = ("boxed", "underline", "comb", "table")
+_HERSHEY_SIMPLEX = Font(
+    name="Hershey Simplex", family="Hershey", source="hershey", hershey=cv2.FONT_HERSHEY_SIMPLEX
+)  # draws all printable ASCII: the fallback for fonts without letters
 
 
 @dataclass(frozen=True)
@@ -35,10 +59,10 @@ class Sample:
 
     Attributes:
         image: uint8 gray (H, W) or RGB (H, W, 3).
-        text: The digits shown, left to right.
+        text: The digits shown, left to right ("" for a ``nodigit`` image).
         boxes: One ``(x, y, w, h)`` per digit of `text`, in image pixels.
         style: The style that made it (one of `STYLES`).
-        font: Name of the font drawn with.
+        font: Name of the font drawn with ("" for a ``nodigit`` image without any text).
     """
 
     image: np.ndarray
@@ -75,17 +99,48 @@ def _is_thin(font: Font) -> bool:
     return any(word in font.name for word in _THIN_WORDS)
 
 
+def _is_bold(font: Font) -> bool:
+    return any(word in font.name for word in _BOLD_WORDS)
+
+
 def _strip(
-    text: str, font: Font, rng: np.random.Generator, *, size: int, spacing: float, jitter: float,
-    rotate: float = 0.0, margin: int = 0, stroke: int = 0,
+    text: str, font: Font, rng: np.random.Generator, *, size: int, spacing: float | Sequence[float],
+    jitter: float, rotate: float = 0.0, margin: int = 0, stroke: int = 0, max_overlap: float | None = None,
 ) -> Strip:
     """`render_strip` with a weight boost for hairline fonts at small sizes (kept readable)."""
     if stroke == 0 and _is_thin(font) and size < 36:
         stroke = 1
     return render_strip(
         text, font, size=size, spacing=spacing, rng=rng, jitter=jitter, rotate=rotate,
-        stroke=stroke, margin=margin,
+        stroke=stroke, margin=margin, max_overlap=max_overlap,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _covers(path: str, text: str) -> bool:
+    """Whether the outline font at `path` has a glyph for every character of `text`.
+
+    A missing character would be drawn as the font's ``.notdef`` box, which looks like a 0.
+    """
+    font = load_font(path, 32)
+
+    def mask(char: str) -> tuple[tuple[int, int], bytes]:
+        m = font.getmask(char, mode="L")
+        return m.size, np.asarray(m, dtype=np.uint8).tobytes()
+
+    notdef = mask("\U0010fffd")  # a private-use code point: no font maps it
+    return all(mask(char) != notdef for char in set(text) - {" "})
+
+
+def _text_font(font: Font, text: str) -> Font:
+    """`font` if it can draw `text`, else Hershey Simplex (which draws all printable ASCII)."""
+    return font if font.path is None or _covers(font.path, text) else _HERSHEY_SIMPLEX
+
+
+def _text_ink(text: str, font: Font, *, size: int, margin: int = 0) -> np.ndarray:
+    """float32 (H, W) ink of `text` (`render_text`), with the hairline boost of `_strip`."""
+    stroke = 1 if _is_thin(font) and size < 36 else 0
+    return render_text(text, font, size=size, stroke=stroke, margin=margin)
 
 
 def _paint(ink: np.ndarray, background: np.ndarray, foreground: np.ndarray) -> np.ndarray:
@@ -124,7 +179,11 @@ def _polarity_grays(rng: np.random.Generator, *, light_on_dark: bool) -> tuple[f
     return (dark, light) if light_on_dark else (light, dark)
 
 
-def _plain(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
+# ---------------------------------------------------------------------------------------------
+# Digit styles: each renderer maps (text, font, rng, size, fonts) to (image, boxes).
+
+
+def _plain(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]:
     strip = _strip(
         text, font, rng, size=size, spacing=float(rng.uniform(0.06, 0.35)),
         jitter=float(rng.uniform(0.0, 0.03)), margin=int(rng.integers(3, 3 + size // 2)),
@@ -133,19 +192,25 @@ def _plain(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
     return _paint(strip.ink, np.float32(background), np.float32(ink)), strip.boxes
 
 
-def _noisy(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
-    image, boxes = _plain(text, font, rng, size)
+def _scanned(image, boxes, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """A scan or photo of a print: uneven light, tilt, perspective, blur, noise, JPEG."""
     image, boxes = augment.illumination(image, boxes, rng, strength=float(rng.uniform(0.0, 0.3)))
     image, boxes = augment.rotate(image, boxes, rng, max_angle=4.0)
     image, boxes = augment.perspective(image, boxes, rng, amount=0.03)
     if rng.random() < 0.3:
-        image, boxes = augment.blur(image, boxes, rng, motion=True, length=int(rng.integers(2, 2 + size // 12)))
+        length = int(rng.integers(2, max(3, 2 + size // 12)))
+        image, boxes = augment.blur(image, boxes, rng, motion=True, length=length)
     else:
         image, boxes = augment.blur(image, boxes, rng, sigma=float(rng.uniform(0.3, 0.4 + size / 40)))
     image, boxes = augment.gaussian_noise(image, boxes, rng, sigma=float(rng.uniform(2, 12)))
     if rng.random() < 0.3:
         image, boxes = augment.salt_pepper(image, boxes, rng, amount=float(rng.uniform(0.002, 0.01)))
     return augment.jpeg(image, boxes, rng, quality=int(rng.integers(30, 91)))
+
+
+def _noisy(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]:
+    image, boxes = _plain(text, font, rng, size, fonts)
+    return _scanned(image, boxes, rng, size)
 
 
 def _colour(rng: np.random.Generator, low: float, high: float) -> np.ndarray:
@@ -170,74 +235,221 @@ def _per_glyph_colours(boxes: Sequence[Box], width: int, colours: np.ndarray) ->
     return colours[nearest]
 
 
-def _captcha(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
-    strip = _strip(
-        text, font, rng, size=size, spacing=float(rng.uniform(0.12, 0.4)),
-        jitter=float(rng.uniform(0.03, 0.1)), rotate=15.0, margin=int(rng.integers(4, 4 + size // 2)),
-    )
-    h, w = strip.ink.shape
+def _captcha_look(ink: np.ndarray, boxes: tuple[Box, ...], rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """Paint float32 (H, W) `ink` as a captcha: RGB (H, W, 3) on a gradient, with clutter.
+
+    Each glyph box gets its own colour (all ink one colour when there are no boxes); a mild
+    sine warp (1-3 px) bends the whole image; dots and straight lines keep off the boxes,
+    and 1-2 thin curves cross everything.
+    """
+    h, w = ink.shape
     light_background = bool(rng.random() < 0.6)
     bg_range, ink_range = ((170, 255), (0, 100)) if light_background else ((0, 80), (165, 255))
     background = _gradient(rng, (h, w), _colour(rng, *bg_range), _colour(rng, *bg_range))
     background = background + rng.normal(0, rng.uniform(0, 10), (h, w, 1)).astype(np.float32)
-    glyph_colours = rng.uniform(*ink_range, (len(text), 3)).astype(np.float32)
-    foreground = _per_glyph_colours(strip.boxes, w, glyph_colours)[None, :, :]  # (1, W, 3)
-    image = _paint(strip.ink, np.clip(background, 0, 255), foreground)
-    boxes = strip.boxes
+    if boxes:
+        glyph_colours = rng.uniform(*ink_range, (len(boxes), 3)).astype(np.float32)
+        foreground = _per_glyph_colours(boxes, w, glyph_colours)[None, :, :]  # (1, W, 3)
+    else:
+        foreground = _colour(rng, *ink_range)
+    image = _paint(ink, np.clip(background, 0, 255), foreground)
+    # warp first, while the boxes hold nothing but their glyph: it measures them again
+    image, boxes = augment.warp(
+        image, boxes, rng, amplitude=(1.0, min(3.0, 1.0 + size / 20)), wavelength=(2.0 * size, 5.0 * size)
+    )
     decoration = _colour(rng, *ink_range)
     image, boxes = augment.speckles(image, boxes, rng, count=(3, 12), color=decoration)
     image, boxes = augment.lines(
         image, boxes, rng, count=(1, 3), thickness=int(rng.integers(1, 3)), color=_colour(rng, *ink_range)
+    )
+    image, boxes = augment.curves(
+        image, boxes, rng, count=(1, 2), thickness=(1, max(1, min(3, size // 14))), weight=(0.5, 0.85),
+        color=_colour(rng, *ink_range),
     )
     if rng.random() < 0.5:
         image, boxes = augment.gaussian_noise(image, boxes, rng, sigma=float(rng.uniform(2, 8)))
     return image, boxes
 
 
-def _plate(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
+def _captcha(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]:
+    strip = _strip(
+        text, font, rng, size=size, spacing=float(rng.uniform(0.12, 0.4)),
+        jitter=float(rng.uniform(0.03, 0.1)), rotate=15.0, margin=int(rng.integers(4, 4 + size // 2)),
+    )
+    return _captcha_look(strip.ink, strip.boxes, rng, size)
+
+
+def _plate_colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(plate, ink) float32 (3,) colours: black on white or on yellow."""
+    if rng.random() < 0.5:
+        plate = np.float32([rng.uniform(240, 255)] * 3)  # white
+    else:
+        plate = np.float32([rng.uniform(230, 255), rng.uniform(185, 215), rng.uniform(0, 50)])  # yellow
+    return plate, np.float32([rng.uniform(0, 50)] * 3)
+
+
+def _plate_frame(image, boxes, rng, *, size, plate, ink) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """Surround the RGB plate content with plate margin, an ink border and a random surround."""
+    margin_x = math.ceil(rng.uniform(0.35, 0.6) * size)
+    margin_y = math.ceil(rng.uniform(0.3, 0.45) * size)
+    image, boxes = _pad(image, boxes, (margin_y, margin_y, margin_x, margin_x), plate)
+    border = int(rng.integers(2, 5))
+    image, boxes = _pad(image, boxes, (border,) * 4, ink)
+    surround = int(rng.integers(1, 6))
+    return _pad(image, boxes, (surround,) * 4, _colour(rng, 90, 200))
+
+
+def _plate(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]:
     space_after = (len(text) // 2 - 1,) if len(text) >= 5 and rng.random() < 0.4 else ()
-    stroke = 0 if any(word in font.name for word in _BOLD_WORDS) else max(1, size // 16)
+    stroke = 0 if _is_bold(font) else max(1, size // 16)
     strip = render_strip(
         text, font, size=size, spacing=float(rng.uniform(0.08, 0.25)), rng=rng,
         jitter=float(rng.uniform(0.0, 0.02)), stroke=stroke, margin=0, space_after=space_after,
         space_width=0.4,
     )
-    if rng.random() < 0.5:
-        plate = np.float32([rng.uniform(240, 255)] * 3)  # white
-    else:
-        plate = np.float32([rng.uniform(230, 255), rng.uniform(185, 215), rng.uniform(0, 50)])  # yellow
-    ink = np.float32([rng.uniform(0, 50)] * 3)
+    plate, ink = _plate_colours(rng)
     image = _paint(strip.ink, plate, ink)
-    margin_x = math.ceil(rng.uniform(0.35, 0.6) * size)
-    margin_y = math.ceil(rng.uniform(0.3, 0.45) * size)
-    image, boxes = _pad(image, strip.boxes, (margin_y, margin_y, margin_x, margin_x), plate)
-    border = int(rng.integers(2, 5))
-    image, boxes = _pad(image, boxes, (border,) * 4, ink)
-    surround = int(rng.integers(1, 6))
-    image, boxes = _pad(image, boxes, (surround,) * 4, _colour(rng, 90, 200))
+    image, boxes = _plate_frame(image, strip.boxes, rng, size=size, plate=plate, ink=ink)
     if rng.random() < 0.5:
         image, boxes = augment.gaussian_noise(image, boxes, rng, sigma=float(rng.uniform(1, 5)))
     return image, boxes
 
 
-def _field(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
-    strip = _strip(
-        text, font, rng, size=size, spacing=float(rng.uniform(0.06, 0.25)),
-        jitter=float(rng.uniform(0.0, 0.015)), margin=0,
-    )
+def _glyph_columns(strip: Strip) -> tuple[list[np.ndarray], list[Box]]:
+    """Cut a widely spaced strip into one float32 (H, w_i) ink crop per digit.
+
+    The cuts fall halfway between neighbouring boxes, so each crop holds one glyph's ink;
+    crops keep all rows of the strip (a shared baseline) and their boxes are crop-relative.
+    """
+    height, width = strip.ink.shape
+    middles = [(x + w + nx) // 2 for (x, _, w, _), (nx, _, _, _) in zip(strip.boxes, strip.boxes[1:])]
+    cuts = [0, *middles, width]
+    crops, boxes = [], []
+    for (x, y, w, h), a, b in zip(strip.boxes, cuts, cuts[1:]):
+        columns = np.flatnonzero(strip.ink[:, a:b].any(axis=0))
+        left, right = a + columns[0], a + columns[-1] + 1
+        crops.append(strip.ink[:, left:right])
+        boxes.append((x - left, y, w, h))
+    return crops, boxes
+
+
+def _comb(
+    crops: Sequence[np.ndarray], boxes: Sequence[Box], rng, *, gap: int, line: int, fill: float, ink: float,
+    rule: float,
+) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """A comb field: one cell per crop, each crop centred in its cell, `gap` px from every rule.
+
+    Args:
+        crops: float32 (H, w_i) ink per cell, all of the same height H (zeros for empty cells).
+        boxes: Crop-relative boxes, one per crop (or fewer: ``()`` for an empty comb).
+        gap: Minimum empty pixels between a crop and the cell's rules.
+        line: Rule thickness in pixels.
+
+    Returns:
+        uint8 gray (H + 2 gap + 2 line, W) image and the boxes in its pixels. The cells are
+        closed boxes, or (40%) an open comb: an underline with short ticks between the cells.
+    """
+    inner_h = crops[0].shape[0] + 2 * gap
+    inner_w = max(max(c.shape[1] for c in crops) + 2 * gap, int(round(rng.uniform(0.7, 1.0) * inner_h)))
+    n = len(crops)
+    height, width = inner_h + 2 * line, n * inner_w + (n + 1) * line
+    canvas = np.zeros((height, width), np.float32)
+    offsets = []
+    for i, crop in enumerate(crops):
+        left = line + i * (inner_w + line) + (inner_w - crop.shape[1]) // 2
+        top = line + gap
+        canvas[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+        offsets.append((left, top))
+    image = _paint(canvas, np.float32(fill), np.float32(ink))
+    closed = rng.random() < 0.6
+    tick = inner_h + line if closed else int(rng.uniform(0.3, 0.6) * inner_h)
+    image[height - line :, :] = round(rule)
+    if closed:
+        image[:line, :] = round(rule)
+    for k in range(n + 1):
+        x = k * (inner_w + line)
+        image[height - line - tick : height, x : x + line] = round(rule)
+    return image, tuple((x + dx, y + dy, w, h) for (x, y, w, h), (dx, dy) in zip(boxes, offsets))
+
+
+def _frame(
+    kind, image, boxes, rng, *, size, gap, line, fill, rule, paper
+) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """Put gray field content in a box, on an underline, or in a table cell (`kind`).
+
+    The content gets `gap` px of `fill` on its sides (more on the right: fields are wider
+    than what is typed into them), then rules of `line` px; a table cell's rules run on
+    past the cell by up to `size` px, over `paper`, as the table's neighbouring rules.
+    """
+    extra_right = int(rng.integers(0, 3 * size))
+    if kind == "underline":
+        image, boxes = _pad(image, boxes, (0, gap, gap, gap + extra_right), fill)
+        return _pad(image, boxes, (0, line, 0, 0), rule)
+    image, boxes = _pad(image, boxes, (gap, gap, gap, gap + extra_right), fill)
+    image, boxes = _pad(image, boxes, (line,) * 4, rule)
+    if kind == "table":
+        h, w = image.shape
+        top, bottom, left, right = (int(r) for r in rng.integers(0, size + 1, 4))
+        image, boxes = _pad(image, boxes, (top, bottom, left, right), paper)
+        for y in (top, top + h - line):  # the cell's rules, run across the whole table
+            image[y : y + line, :] = round(rule)
+        for x in (left, left + w - line):
+            image[:, x : x + line] = round(rule)
+    return image, boxes
+
+
+def _with_label(image, boxes, label: np.ndarray, *, bottom: int, gap: int, paper: float, tone: float):
+    """Print float32 (h, w) `label` ink `gap` px left of gray `image`, its last row at `bottom` - 1.
+
+    Returns the wider (and, if the label is taller than `bottom`, taller) image and the
+    shifted boxes; the label is drawn on `paper` in gray `tone` and is in no box.
+    """
+    lh, lw = label.shape
+    above = max(0, lh - bottom)
+    image, boxes = _pad(image, boxes, (above, 0, lw + gap, 0), paper)
+    top = above + bottom - lh
+    region = image[top : top + lh, :lw].astype(np.float32)
+    image[top : top + lh, :lw] = np.clip(np.rint(region + label * (tone - region)), 0, 255).astype(np.uint8)
+    return image, boxes
+
+
+def _field_label(font, rng, size, fonts) -> tuple[np.ndarray, Font]:
+    """A printed caption ("No.", "Ref:", …): its float32 ink, and the font it is in (`font` or another)."""
+    label = _FIELD_LABELS[int(rng.integers(len(_FIELD_LABELS)))]
+    label_font = _text_font(font if rng.random() < 0.5 else pick_font(rng, fonts), label)
+    return _text_ink(label, label_font, size=max(8, round(rng.uniform(0.55, 1.0) * size))), label_font
+
+
+def _field_paper(rng) -> tuple[float, float, float, float]:
+    """(paper, ink, rule, fill) gray levels of a form: the field may be shaded a little."""
     paper, ink = float(rng.uniform(225, 255)), float(rng.uniform(0, 70))
     rule = float(rng.uniform(0, 140))  # field lines are often lighter than the digits
     fill = paper - float(rng.uniform(0, 12)) if rng.random() < 0.4 else paper
-    image = _paint(strip.ink, np.float32(fill), np.float32(ink))
+    return paper, ink, rule, fill
+
+
+def _field(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]:
+    paper, ink, rule, fill = _field_paper(rng)
     gap = int(rng.integers(3, 3 + max(size // 3, 1)))  # digits ↔ line, >= 3 px
-    extra_right = int(rng.integers(0, 3 * size))  # fields are wider than their content
     line = int(rng.integers(1, 3))
-    if rng.random() < 0.5:  # boxed field
-        image, boxes = _pad(image, strip.boxes, (gap, gap, gap, gap + extra_right), fill)
-        image, boxes = _pad(image, boxes, (line,) * 4, rule)
-    else:  # digits on an underline
-        image, boxes = _pad(image, strip.boxes, (0, gap, gap, gap + extra_right), fill)
-        image, boxes = _pad(image, boxes, (0, line, 0, 0), rule)
+    kind = _FIELD_KINDS[int(rng.integers(len(_FIELD_KINDS)))]
+    jitter = float(rng.uniform(0.0, 0.015))
+    if kind == "comb":  # spaced a whole digit apart, then cut into one cell per digit
+        crops, local = _glyph_columns(_strip(text, font, rng, size=size, spacing=1.0, jitter=jitter))
+        image, boxes = _comb(crops, local, rng, gap=gap, line=line, fill=fill, ink=ink, rule=rule)
+    else:
+        strip = _strip(text, font, rng, size=size, spacing=float(rng.uniform(0.06, 0.25)), jitter=jitter)
+        image = _paint(strip.ink, np.float32(fill), np.float32(ink))
+        image, boxes = _frame(
+            kind, image, strip.boxes, rng, size=size, gap=gap, line=line, fill=fill, rule=rule, paper=paper
+        )
+    if rng.random() < 0.4:
+        label, _ = _field_label(font, rng, size, fonts)
+        bottom = max(y + h for _, y, _, h in boxes)  # bottom-aligned with the digits
+        image, boxes = _with_label(
+            image, boxes, label, bottom=bottom, gap=int(rng.integers(max(3, size // 3), size + 4)),
+            paper=paper, tone=float(rng.uniform(0, 100)),
+        )
     outer = int(rng.integers(2, 8))
     image, boxes = _pad(image, boxes, (outer,) * 4, paper)
     if rng.random() < 0.5:
@@ -245,8 +457,159 @@ def _field(text, font, rng, size) -> tuple[np.ndarray, tuple[Box, ...]]:
     return image, boxes
 
 
-_RENDERERS = {"plain": _plain, "noisy": _noisy, "captcha": _captcha, "plate": _plate, "field": _field}
-_SIZES = {"plain": (16, 48), "noisy": (16, 48), "captcha": (20, 44), "plate": (20, 48), "field": (14, 36)}
+def _touching_spacing(rng: np.random.Generator, n: int) -> list[float]:
+    """Per-gap spacing for `n` digits: runs of 2-4 digits whose boxes overlap, small gaps between runs."""
+    gaps: list[float] = []
+    while len(gaps) < n - 1:
+        run = int(rng.integers(2, 5))
+        gaps += [float(g) for g in rng.uniform(-0.15, -0.02, run - 1)]
+        gaps.append(float(rng.uniform(0.03, 0.2)))
+    return gaps[: n - 1]
+
+
+def _touching(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """Neighbours that touch: runs of 2-4 digits overlap by up to 35% of the narrower box."""
+    stroke = max(1, round(size / 16)) if not _is_bold(font) and rng.random() < 0.6 else 0
+    strip = _strip(
+        text, font, rng, size=size, spacing=_touching_spacing(rng, len(text)),
+        jitter=float(rng.uniform(0.0, 0.02)), margin=int(rng.integers(3, 3 + size // 3)), stroke=stroke,
+        max_overlap=0.35,
+    )
+    background, ink = _polarity_grays(rng, light_on_dark=bool(rng.random() < 0.3))
+    image, boxes = _paint(strip.ink, np.float32(background), np.float32(ink)), strip.boxes
+    if rng.random() < 0.3:
+        image, boxes = augment.blur(image, boxes, rng, sigma=float(rng.uniform(0.3, 0.4 + size / 80)))
+    if rng.random() < 0.4:
+        image, boxes = augment.gaussian_noise(image, boxes, rng, sigma=float(rng.uniform(2, 8)))
+    return image, boxes
+
+
+_RENDERERS = {
+    "plain": _plain, "noisy": _noisy, "captcha": _captcha, "plate": _plate, "field": _field,
+    "touching": _touching,
+}
+_SIZES = {
+    "plain": (16, 48), "noisy": (16, 48), "captcha": (20, 44), "plate": (20, 48), "field": (14, 36),
+    "touching": (18, 48), "nodigit": (16, 44),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# nodigit: images of the same sizes and looks as the strips, with no digit in them.
+
+
+def _random_words(rng: np.random.Generator) -> str:
+    """One or two words: a short printed word, random safe letters, or a run of marks."""
+    words = []
+    for _ in range(int(rng.integers(1, 3))):
+        kind = rng.random()
+        if kind < 0.5:
+            words.append(_WORDS[int(rng.integers(len(_WORDS)))])
+        elif kind < 0.8:
+            words.append("".join(rng.choice(list(_SAFE_LETTERS), int(rng.integers(2, 6)))))
+        else:
+            words.append("".join(rng.choice(list(_SAFE_MARKS), int(rng.integers(2, 5)))))
+    return " ".join(words)
+
+
+def _nodigit_text(font, rng, size) -> tuple[np.ndarray, str]:
+    """Words or marks in a font, printed plain, scanned, or as a captcha."""
+    text = _random_words(rng)
+    font = _text_font(font, text)
+    ink = _text_ink(text, font, size=size, margin=int(rng.integers(3, 3 + size // 2)))
+    look = rng.random()
+    if look < 0.3:
+        return _captcha_look(ink, (), rng, size)[0], font.name
+    background, tone = _polarity_grays(rng, light_on_dark=bool(rng.random() < 0.25))
+    image = _paint(ink, np.float32(background), np.float32(tone))
+    if look < 0.65:
+        image = _scanned(image, (), rng, size)[0]
+    return image, font.name
+
+
+def _blank_shape(rng, size) -> tuple[int, int]:
+    """(H, W) of a strip of 4-8 digits at `size` with its margins."""
+    return size + 2 * int(rng.integers(3, 3 + size // 2)), int(rng.uniform(2.5, 6.0) * size)
+
+
+def _nodigit_clutter(rng, size) -> np.ndarray:
+    """A captcha background alone: gradient, dots, lines, curves, warp and noise."""
+    image = _captcha_look(np.zeros(_blank_shape(rng, size), np.float32), (), rng, size)[0]
+    if rng.random() < 0.5:  # a busier one
+        image = augment.speckles(image, (), rng, count=(5, 25), radius=(1, 3), color=_colour(rng, 0, 255))[0]
+        image = augment.curves(image, (), rng, count=(1, 2), thickness=(1, 3), color=_colour(rng, 0, 255))[0]
+    return image
+
+
+def _nodigit_paper(rng, size) -> np.ndarray:
+    """Blank paper or a blank screen region: shading, mottled texture, sensor noise, JPEG."""
+    shape = _blank_shape(rng, size)
+    if rng.random() < 0.6:
+        image = np.full(shape, rng.uniform(60, 255), np.float32)
+    else:
+        image = np.broadcast_to(_colour(rng, 40, 255), (*shape, 3)).astype(np.float32)
+    if rng.random() < 0.5:  # paper fibres / uneven toner: low-frequency blotches
+        blotches = rng.normal(0, 1, shape).astype(np.float32)
+        blotches = cv2.GaussianBlur(blotches, (0, 0), float(rng.uniform(2, 6)))
+        blotches *= float(rng.uniform(3, 12)) / max(float(blotches.std()), 1e-6)
+        image = image + (blotches[:, :, None] if image.ndim == 3 else blotches)
+    image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    image = augment.illumination(image, (), rng, strength=float(rng.uniform(0.0, 0.4)))[0]
+    image = augment.gaussian_noise(image, (), rng, sigma=float(rng.uniform(1, 12)))[0]
+    if rng.random() < 0.3:
+        image = augment.blur(image, (), rng, sigma=float(rng.uniform(0.3, 1.2)))[0]
+    if rng.random() < 0.5:
+        image = augment.jpeg(image, (), rng, quality=int(rng.integers(30, 91)))[0]
+    return image
+
+
+def _nodigit_frame(font, rng, size, fonts) -> tuple[np.ndarray, str]:
+    """An empty form field (boxed, underline, comb, table cell) or an empty plate border."""
+    if rng.random() < 0.2:
+        plate, ink = _plate_colours(rng)
+        blank = np.broadcast_to(plate, (size, int(rng.uniform(2.5, 6.0) * size), 3)).astype(np.uint8)
+        return _plate_frame(blank, (), rng, size=size, plate=plate, ink=ink)[0], ""
+    paper, _, rule, fill = _field_paper(rng)
+    gap = int(rng.integers(3, 3 + max(size // 3, 1)))
+    line = int(rng.integers(1, 3))
+    kind = _FIELD_KINDS[int(rng.integers(len(_FIELD_KINDS)))]
+    cell = (size, round(0.6 * size))
+    if kind == "comb":
+        crops = [np.zeros(cell, np.float32)] * int(rng.integers(4, 9))
+        first = (0, 0, cell[1], cell[0])  # a stand-in box for the first (empty) cell
+        image, content = _comb(crops, [first], rng, gap=gap, line=line, fill=fill, ink=0, rule=rule)
+    else:
+        blank = np.full((size, int(rng.uniform(2.5, 6.0) * size)), int(fill), np.uint8)  # as `_pad` fills
+        image, content = _frame(
+            kind, blank, ((0, 0, blank.shape[1], size),), rng, size=size, gap=gap, line=line, fill=fill,
+            rule=rule, paper=paper,
+        )
+    used = ""
+    if rng.random() < 0.4:  # "Nr. ______"
+        label, label_font = _field_label(font, rng, size, fonts)
+        _, y, _, h = content[0]  # the blank content's box: the label sits on its bottom
+        image, _ = _with_label(
+            image, (), label, bottom=y + h, gap=int(rng.integers(3, size + 4)), paper=paper,
+            tone=float(rng.uniform(0, 100)),
+        )
+        used = label_font.name
+    outer = int(rng.integers(2, 8))
+    image, _ = _pad(image, (), (outer,) * 4, paper)
+    if rng.random() < 0.5:
+        image = augment.gaussian_noise(image, (), rng, sigma=float(rng.uniform(1, 5)))[0]
+    return image, used
+
+
+def _nodigit(font, rng, size, fonts) -> tuple[np.ndarray, str]:
+    """An image with no digit in it, of one of four kinds; returns it and the font drawn with ("" if none)."""
+    kind = int(rng.integers(4))
+    if kind == 0:
+        return _nodigit_text(font, rng, size)
+    if kind == 1:
+        return _nodigit_clutter(rng, size), ""
+    if kind == 2:
+        return _nodigit_paper(rng, size), ""
+    return _nodigit_frame(font, rng, size, fonts)
 
 
 def make_sample(
@@ -261,25 +624,36 @@ def make_sample(
     """Render one random sample of `style`.
 
     Args:
-        style: One of `STYLES`, or ``"mixed"`` (a style drawn from `STYLES`).
+        style: One of `STYLES`, or ``"mixed"`` (a style drawn from `DIGIT_STYLES`, so never
+            ``"nodigit"``).
         rng: Source of every random choice (digits, font, layout, colours, noise).
         fonts: Fonts to draw from: a family uniformly, then a member of it.
-        length: Inclusive range of the number of digits (ignored by ``"classic"``: always 5).
+        length: Inclusive range of the number of digits (ignored by ``"classic"``: always 5,
+            and by ``"nodigit"``: none).
         height: Digit height in pixels; default a style-specific random range.
-        text: The digits to draw instead of random ones (`length` is then ignored).
+        text: The digits to draw instead of random ones (`length` is then ignored); for
+            ``"nodigit"`` only ``""`` or None.
 
     Returns:
-        A `Sample` with a uint8 gray (H, W) or RGB (H, W, 3) image and one box per digit.
+        A `Sample` with a uint8 gray (H, W) or RGB (H, W, 3) image and one box per digit
+        (``"nodigit"``: ``text == ""`` and ``boxes == ()``).
 
     Raises:
-        ValueError: `style` is unknown, `fonts` is empty, or `length` is not positive.
+        ValueError: `style` is unknown, `fonts` is empty, `length` is not positive, or
+            `text` does not suit the style.
     """
     if style == "mixed":
-        style = STYLES[int(rng.integers(len(STYLES)))]
+        style = DIGIT_STYLES[int(rng.integers(len(DIGIT_STYLES)))]
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; valid styles: {', '.join(STYLES)}, mixed")
     if length[0] < 1 or length[1] < length[0]:
         raise ValueError(f"length must be a range (low, high) with 1 <= low <= high, got {length}")
+    if style == "nodigit":
+        if text:
+            raise ValueError(f"a nodigit image shows no digits: text must be '' or None, got {text!r}")
+        font = pick_font(rng, fonts)
+        image, used = _nodigit(font, rng, _size(rng, height, *_SIZES[style]), fonts)
+        return Sample(image=image, text="", boxes=(), style=style, font=used)
     if text is not None and (not text or not text.isascii() or not text.isdigit()):
         raise ValueError(f"text must be a non-empty string of digits, got {text!r}")
     if style == "classic":
@@ -287,7 +661,7 @@ def make_sample(
         image, boxes = render_classic(text)
         return Sample(image=image, text=text, boxes=boxes, style=style, font=classic_font().name)
     text = text if text is not None else random_digits(rng, length)
-    font = pick_font(rng, fonts, bold=(style == "plate"))
+    font = pick_font(rng, fonts, bold=(style == "plate") or (style == "touching" and rng.random() < 0.5))
     size = _size(rng, height, *_SIZES[style])
-    image, boxes = _RENDERERS[style](text, font, rng, size)
-    return Sample(image=image, text=text, boxes=tuple(boxes), style=style, font=font.name)
+    image, boxes = _RENDERERS[style](text, font, rng, size, fonts)
+    return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in boxes), style=style, font=font.name)

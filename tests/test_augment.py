@@ -18,8 +18,8 @@ def strip_image():
 
 
 PHOTOMETRIC = [augment.gaussian_noise, augment.salt_pepper, augment.blur, augment.jpeg, augment.illumination]
-GEOMETRIC = [augment.rotate, augment.perspective]
-DECORATIONS = [augment.lines, augment.speckles]
+GEOMETRIC = [augment.rotate, augment.perspective, augment.warp]
+DECORATIONS = [augment.lines, augment.speckles, augment.curves]
 
 
 def _inside(boxes, shape):
@@ -110,3 +110,39 @@ def test_illumination_darkens_by_at_most_strength(strip_image, rng):
     image, boxes = strip_image
     out, _ = augment.illumination(image, boxes, rng, strength=0.3)
     assert (out <= image).all() and (out >= np.floor(image * 0.7) - 1).all()
+
+
+def test_curves_run_edge_to_edge_through_the_digits(strip_image):
+    image, boxes = strip_image
+    paper = np.full_like(image, 235)
+    crossed = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        curve, _ = augment.curves(paper, boxes, rng, count=(1, 1), thickness=(1, 1), color=(0,))
+        drawn = curve < 215
+        assert drawn[:, 2:-2].any(axis=0).all()  # one unbroken curve: every column is touched
+        assert drawn.sum() <= 3 * image.shape[1]  # ... and it is thin
+        out, out_boxes = augment.curves(image, boxes, np.random.default_rng(seed))
+        assert out_boxes == boxes
+        crossed += any((out[y : y + h, x : x + w] != image[y : y + h, x : x + w]).any() for x, y, w, h in boxes)
+    assert crossed >= 8  # unlike `lines`, curves go through the glyphs
+
+
+def test_warp_with_zero_amplitude_is_identity(strip_image, rng):
+    image, boxes = strip_image
+    out, out_boxes = augment.warp(image, boxes, rng, amplitude=(0.0, 0.0))
+    assert np.array_equal(out, image) and out_boxes == boxes
+
+
+def test_warp_moves_ink_and_boxes_by_at_most_the_amplitude(strip_image):
+    image, boxes = strip_image
+    for seed in range(5):
+        out, out_boxes = augment.warp(image, boxes, np.random.default_rng(seed), amplitude=(3.0, 3.0))
+        assert out.shape == image.shape and not np.array_equal(out, image)
+        for (x, y, w, h), (x2, y2, w2, h2) in zip(boxes, out_boxes):
+            # each edge moves by at most the amplitude, plus 1 px for bilinear mixing
+            assert abs(x2 - x) <= 4 and abs(y2 - y) <= 4
+            assert abs((x2 + w2) - (x + w)) <= 4 and abs((y2 + h2) - (y + h)) <= 4
+            # and the box stays tight: it still reaches the warped ink on every side
+            ink = out[y2 : y2 + h2, x2 : x2 + w2] < 128
+            assert ink[:2].any() and ink[-2:].any() and ink[:, :2].any() and ink[:, -2:].any()

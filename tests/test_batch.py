@@ -96,7 +96,7 @@ def test_recursive_walk_does_not_follow_a_symlink_loop(folder, tmp_path):
     found = list(batch.iter_images([folder], recursive=True))
     assert os.path.join(str(sub), "x.png") in found
     assert len(found) == len(set(found)) == 9
-    assert len(list(batch.iter_images([folder], pattern="0*.png"))) == 5
+    assert len(list(batch.iter_images([folder], glob="0*.png"))) == 5
 
 
 def test_read_many_yields_rows_lazily(folder):

@@ -250,3 +250,36 @@ def test_finetune_with_a_given_focus_records_its_lineage(tmp_path):
 def test_finetune_bad_focus_is_exit_2(tmp_path, focus):
     result = runner.invoke(app, ["finetune", "-m", str(MODEL8), "-o", str(tmp_path / "x.npz"), "--focus", focus])
     assert result.exit_code == ExitCode.bad_args and "--focus" in result.output
+
+
+def test_read_with_a_pattern_prints_its_literals_and_refuses_a_misfit(strips):
+    result = runner.invoke(app, ["read", "--pattern", r"\d{2}-\d{2}", str(strips["4017"])])
+    assert result.exit_code == ExitCode.ok and result.stdout == "40-17\n"
+    result = runner.invoke(app, ["read", "-p", r"\d{3}-\d{3}", str(strips["4017"])])
+    assert result.exit_code == ExitCode.nothing_read and result.stdout == "\n"
+    result = runner.invoke(app, ["read", "-p", "[0-9]+", str(strips["4017"])])
+    assert result.exit_code == ExitCode.bad_args
+    assert result.stderr.startswith("error: pattern '[0-9]+'") and len(result.stderr.splitlines()) == 1
+
+
+def test_min_confidence_refuses_a_reading_below_it(strips):
+    confident = json.loads(runner.invoke(app, ["read", "--json", str(strips["4017"])]).stdout)["confidence"]
+    result = runner.invoke(app, ["read", "--min-confidence", str(confident / 2), str(strips["4017"])])
+    assert result.exit_code == ExitCode.ok and result.stdout == "4017\n"
+    assert confident < 1  # a product of softmax probabilities
+    above = confident + (1 - confident) / 2
+    result = runner.invoke(app, ["read", "--json", "--min-confidence", str(above), str(strips["4017"])])
+    data = json.loads(result.stdout)
+    assert result.exit_code == ExitCode.nothing_read
+    assert data["text"] == "" and data["refused"] == "4017"
+    assert "below --min-confidence" in result.stderr
+
+
+def test_batch_min_confidence_rows_say_why(strips, tmp_path):
+    out = tmp_path / "rows.csv"
+    result = runner.invoke(app, ["batch", str(strips["4017"].parent), "-o", str(out), "-q", "-j", "1",
+                                 "--min-confidence", "1.0", "--pattern", r"\d+"])
+    assert result.exit_code == ExitCode.some_files_failed
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == 3 and all(",empty," in r for r in rows)
+    assert sum("below --min-confidence 1.0" in r for r in rows) == 2  # the blank one has no reading

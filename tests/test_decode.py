@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ocr.decode import best_reading
+from ocr.decode import best_paths, best_reading, fit_count
 
 CLASSES = [str(d) for d in range(10)] + ["reject"]
 
@@ -54,3 +54,34 @@ def test_expected_length_keeps_the_most_digit_like_segments():
     proba[2, 3] = 0.5
     reading = best_reading(proba, boxes(4), classes=CLASSES, length=3)
     assert reading.text == "124"
+
+
+def test_refused_segments_beside_the_number_are_junk_not_characters():
+    # a blot before the digits and a label after them: only a gap inside the number shows
+    proba = rows(10, 3, 10, 8, 10)
+    assert best_reading(proba, boxes(5), classes=CLASSES).text == "3?8"
+
+
+def test_digits_only_reads_every_segment_as_its_best_digit():
+    proba = rows(10, 3)
+    proba[0, 7] = 0.05  # "not a digit" first, "7" the best digit
+    reading = best_reading(proba, boxes(2), classes=CLASSES, digits_only=True)
+    assert reading.text == "73"
+    assert reading.glyphs[0].prob == pytest.approx(0.05)
+
+
+def test_best_paths_gives_the_best_chain_for_each_piece_count():
+    scores = {(0, 3): -0.5, (0, 1): -0.1, (1, 3): -0.2, (1, 2): -0.1, (2, 3): -0.1}
+    paths = best_paths(4, scores, max_pieces=3)
+    assert paths[1] == (-0.5, [(0, 3)])
+    assert paths[2][1] == [(0, 1), (1, 3)] and paths[2][0] == pytest.approx(-0.3)
+    assert paths[3][1] == [(0, 1), (1, 2), (2, 3)]
+    assert best_paths(3, {(0, 1): -1.0}, max_pieces=2) == {}  # no chain reaches the end
+
+
+def test_fit_count_reaches_the_expected_count_at_the_best_score():
+    noise, digit, pair = {0: -0.1, 1: -4.0}, {0: -6.0, 1: -0.1}, {0: -8.0, 1: -2.0, 2: -0.4}
+    assert fit_count([digit, noise, pair], 3, 3) == [1, 0, 2]  # cut the pair, drop the noise
+    assert fit_count([digit, noise, pair], 2, 2) == [1, 0, 1]
+    assert fit_count([digit, noise], 1, 2) == [1, 0]  # a range: the best total within it
+    assert fit_count([digit], 2, 2) is None  # no choice reaches two digits

@@ -16,7 +16,7 @@ def test_segments_of_a_clean_strip_get_their_digits():
     assert [label for _, label in labelled] == [4, 0, 1, 7, 2]
 
 
-def test_a_segment_spanning_two_digits_is_not_a_digit():
+def test_a_segment_spanning_two_digits_is_not_a_digit_and_its_cut_pieces_are_the_digits():
     gray = print_strip("38")
     from ocr import binarize, segment
 
@@ -25,7 +25,11 @@ def test_a_segment_spanning_two_digits_is_not_a_digit():
     ink[ink.shape[0] // 2, true[0][0] : true[1][0] + 2] = 255  # a bridge fuses the pair
     fused = np.where(ink > 0, 0, 255).astype(np.uint8)
     labelled = glyphs.strip_glyphs(fused, "38", true)
-    assert [label for _, label in labelled] == [glyphs.REJECT]
+    assert [label for _, label in labelled] == [glyphs.REJECT, 3, 8]
+    whole, three, eight = (crop for crop, _ in labelled)
+    # the pieces are cut where the pair joins: each about as wide as its own glyph
+    assert abs(three.shape[1] - true[0][2]) <= 3 and abs(eight.shape[1] - true[1][2]) <= 3
+    assert whole.shape[1] >= three.shape[1] + eight.shape[1]
 
 
 def test_harvest_gives_all_eleven_classes_and_normalized_rows():

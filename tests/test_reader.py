@@ -85,3 +85,33 @@ def test_bad_source_is_an_image_error(reader28, tmp_path):
     bad.write_text("hello")
     with pytest.raises(ImageError, match="not.png"):
         reader28.read(bad)
+
+
+def test_expected_length_cuts_a_touching_pair_the_network_reads_as_one():
+    gray = print_strip("4071", size=32)
+    ink = gray < 128
+    cols = np.flatnonzero(ink.any(axis=0))
+    # close the gap between the "0" and the "7" with a bar at mid-height: they touch
+    runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+    gap = slice(runs[1][-1], runs[2][0] + 1)
+    gray[gray.shape[0] // 2 - 1 : gray.shape[0] // 2 + 1, gap] = 0
+    assert reader_fits(gray, length=4) == "4071"
+
+
+def reader_fits(gray, **kwargs):
+    return ocr.Reader(MODEL28).read(gray, **kwargs).text
+
+
+def test_pattern_counts_digits_and_prints_its_literals(reader28):
+    assert reader28.read(print_strip("5550123"), pattern=r"\d{3}-\d{4}").text == "555-0123"
+    assert reader28.read(print_strip("55501"), pattern=r"\d{3}-\d{4}").text == ""  # too few digits
+    blank = np.full((32, 120), 255, np.uint8)
+    assert reader28.read(blank, pattern=r"\d+").text == ""
+
+
+def test_a_length_that_letters_cannot_reach_reads_empty(reader28):
+    import cv2
+
+    letters = np.full((40, 160), 255, np.uint8)
+    cv2.putText(letters, "WAX", (8, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 3)
+    assert reader28.read(letters, length=3).text == ""
