@@ -163,7 +163,7 @@ def paper_level(gray: np.ndarray) -> np.ndarray:
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def otsu(gray: np.ndarray) -> np.ndarray:
+def otsu(gray: np.ndarray, *, light_ink: bool | None = None) -> np.ndarray:
     """Otsu's threshold with polarity detection, after flat-field correction.
 
     Polarity comes from a plain Otsu split (see ``_light_is_ink``); light ink is inverted
@@ -173,19 +173,22 @@ def otsu(gray: np.ndarray) -> np.ndarray:
 
     Args:
         gray: uint8 (H, W).
+        light_ink: the polarity, when the caller knows it; None: detect it.
 
     Returns:
         uint8 (H, W) mask, ink = 255, background = 0.
     """
-    _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    if _light_is_ink(light):
+    if light_ink is None:
+        _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        light_ink = _light_is_ink(light)
+    if light_ink:
         gray = cv2.bitwise_not(gray)  # dark ink on light paper from here on
     flat = cv2.divide(gray, paper_level(gray), scale=255)  # uint8 (H, W), paper ≈ 255
     _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return ink
 
 
-def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0) -> np.ndarray:
+def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0, light_ink: bool | None = None) -> np.ndarray:
     """Local threshold: a pixel is ink when it is `c` darker (or lighter) than its neighbourhood.
 
     Args:
@@ -193,12 +196,13 @@ def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0) -> np.ndarra
         block: odd side in pixels of the Gaussian-weighted neighbourhood (≥ 3); about the
             height of a glyph works well.
         c: margin in gray levels between a pixel and its local mean; larger keeps less.
+        light_ink: the polarity, when the caller knows it; None: detect it.
 
     Returns:
         uint8 (H, W) mask, ink = 255, background = 0.
     """
     block = max(3, block | 1)
-    if not is_dark_on_light(gray):
+    if light_ink if light_ink is not None else not is_dark_on_light(gray):
         gray = cv2.bitwise_not(gray)
     return cv2.adaptiveThreshold(
         gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, c
@@ -229,7 +233,7 @@ def _is_blank(gray: np.ndarray, sigma: float) -> bool:
     return mean_light - mean_dark < MIN_SEPARATION * sigma
 
 
-def ink_mask(gray: np.ndarray, *, method: str = "otsu") -> np.ndarray:
+def ink_mask(gray: np.ndarray, *, method: str = "otsu", light_ink: bool | None = None) -> np.ndarray:
     """Binarise a gray strip into an ink mask, bright ink on black as MNIST.
 
     Noisy images (estimated σ above `NOISE_SIGMA`) are blurred 3×3 first. Images whose
@@ -240,6 +244,8 @@ def ink_mask(gray: np.ndarray, *, method: str = "otsu") -> np.ndarray:
         gray: uint8 (H, W), any polarity.
         method: ``"otsu"`` (flat-field corrected, then global; the default) or
             ``"adaptive"`` (local).
+        light_ink: True for light ink on a dark ground, False for dark on light; None
+            (the default) detects it.
 
     Returns:
         uint8 (H, W) mask, ink = 255, background = 0.
@@ -260,4 +266,4 @@ def ink_mask(gray: np.ndarray, *, method: str = "otsu") -> np.ndarray:
         sigma = noise_level(gray)  # what is left for the threshold to face
     if _is_blank(gray, sigma):
         return np.zeros_like(gray)
-    return threshold(gray)
+    return threshold(gray, light_ink=light_ink)

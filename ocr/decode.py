@@ -129,6 +129,9 @@ def best_reading(
     # captcha's blot, a field's label), not a character of it: only gaps inside the number show.
     first, last = is_digit.index(True), len(is_digit) - 1 - is_digit[::-1].index(True)
     keep = [k and first <= i <= last for i, k in enumerate(keep)]
+    n_refused = sum(k and not d for k, d in zip(keep, is_digit))
+    if not digits_only and n_refused >= max(2, len(digit_heights)):
+        return EMPTY  # more refused than read: texture or writing, not a number with a blot
     if length is not None and sum(keep) > length:
         # Keep the `length` segments most likely to be digits, in reading order.
         p_reject = [rows[i][reject] if reject is not None else 0.0 for i in range(len(rows))]

@@ -46,6 +46,10 @@ FIT_SURE = 0.3
 FIT_HEIGHT = 0.8  # ... and a piece at least this share of its segment's height
 # ... and only segments at least this many times as wide as high are tried as 2+ digits.
 CUTTABLE = 0.45
+# A reading below DOUBT confidence (or empty, or with a refused glyph) gets a second look
+# with other ink masks; another mask's reading must reach ALTERNATIVE_SURE to replace it.
+DOUBT = 0.5
+ALTERNATIVE_SURE = 0.8
 
 
 @dataclass(frozen=True)
@@ -85,15 +89,45 @@ class Reader:
     def trace(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
               name: str | None = None, pattern: str | Pattern | None = None) -> Trace:
         """Read ``source`` and keep every stage's output."""
-        pattern = _as_pattern(pattern)
+        options = {"length": length, "drop_rejected": drop_rejected, "pattern": _as_pattern(pattern)}
         gray = image.load(source, name=name, **self.limits)
         found = segment.find_glyphs(binarize.ink_mask(gray))
-        ink, segments = found.ink, found.boxes
-        proba = self._classify(ink, segments)
-        boxes, proba, reading = self._decode(ink, segments, proba, length=length,
-                                             drop_rejected=drop_rejected, pattern=pattern)
-        return Trace(gray=gray, ink=ink, boxes=tuple(boxes), proba=proba, reading=_upright(reading, found),
-                     segments=tuple(segments), slant=found.slant)
+        trace = self._finish(gray, found, self._classify(found.ink, found.boxes), **options)
+        return self._second_look(trace, **options)
+
+    def _finish(self, gray: np.ndarray, found: segment.Segmentation, proba: np.ndarray, **options) -> Trace:
+        """Decode one segmented strip whose segments the network has classified."""
+        boxes, proba, reading = self._decode(found.ink, found.boxes, proba, **options)
+        return Trace(gray=gray, ink=found.ink, boxes=tuple(boxes), proba=proba, reading=_upright(reading, found),
+                     segments=tuple(found.boxes), slant=found.slant)
+
+    def _second_look(self, trace: Trace, **options) -> Trace:
+        """When a reading is doubtful, binarize the strip the other ways and keep the best reading.
+
+        Doubtful: empty, with a refused glyph, or below ``DOUBT`` confidence. Captchas
+        defeat the default threshold in several ways (lines that fool the polarity test,
+        noise that fills the background), and the network is the judge of which ink mask
+        shows digits: an alternative replaces the first reading only when it is sure
+        (confidence ``ALTERNATIVE_SURE``, no refused glyph) and scores better
+        (``_quality``). Clean strips never get here, so they cost nothing more.
+        """
+        if not _doubtful(trace.reading):
+            return trace
+        best, best_quality = trace, _quality(trace.reading)
+        flipped = binarize.is_dark_on_light(trace.gray)  # the polarity the default did not pick, mostly
+        # (The adaptive threshold is not tried flipped: it would outline the paper around
+        # every stroke, and outlines read as 0s.)
+        for method, light_ink in (("otsu", flipped), ("adaptive", None)):
+            ink = binarize.ink_mask(trace.gray, method=method, light_ink=light_ink)
+            if _mostly_ink(ink):
+                continue  # the paper taken for ink: its gaps would read as shapes
+            found = segment.find_glyphs(ink)
+            other = self._finish(trace.gray, found, self._classify(found.ink, found.boxes), **options)
+            quality = _quality(other.reading)
+            if (quality > best_quality and other.reading.confidence >= ALTERNATIVE_SURE
+                    and decode.REJECT_CHAR not in other.reading.text):
+                best, best_quality = other, quality
+        return best
 
     def read_batch(
         self,
@@ -123,15 +157,15 @@ class Reader:
             does not stop the others), in the order of ``sources``.
         """
         names = list(names) if names is not None else [None] * len(sources)
-        pattern = _as_pattern(pattern)
-        prepared: list[tuple[np.ndarray, list[segment.Box], tuple[int, int]] | OcrError] = []
+        options = {"length": length, "drop_rejected": drop_rejected, "pattern": _as_pattern(pattern)}
+        prepared: list[tuple[np.ndarray, segment.Segmentation, tuple[int, int]] | OcrError] = []
         rows = []
         for source, name in zip(sources, names):
             try:
                 gray, offset = _crop(image.load(source, name=name, **self.limits), roi, name)
                 found = segment.find_glyphs(binarize.ink_mask(gray))
                 rows.append(normalize.glyph_batch(found.ink, found.boxes, size=self.model.input_size))
-                prepared.append((found, offset))
+                prepared.append((gray, found, offset))
             except OcrError as e:
                 prepared.append(e)
         glyphs = np.concatenate(rows) if rows else np.zeros((0, self.model.input_size**2), np.float32)
@@ -142,13 +176,11 @@ class Reader:
             if isinstance(item, OcrError):
                 results.append(item)
                 continue
-            found, offset = item
-            ink, boxes = found.ink, found.boxes
-            p = proba[start : start + len(boxes)]
-            start += len(boxes)
-            reading = self._decode(ink, boxes, p, length=length, drop_rejected=drop_rejected,
-                                   pattern=pattern)[2]
-            results.append(_shifted(_upright(reading, found), offset))
+            gray, found, offset = item
+            p = proba[start : start + len(found.boxes)]
+            start += len(found.boxes)
+            trace = self._second_look(self._finish(gray, found, p, **options), **options)
+            results.append(_shifted(trace.reading, offset))
         return results
 
     def _decode(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, *,
@@ -365,6 +397,25 @@ def _crop(gray: np.ndarray, roi: segment.Box | None, name: str | None) -> tuple[
     if x1 - x0 < 1 or y1 - y0 < 1:
         raise InputError(f"{name or '<image>'}: region {x},{y},{w},{h} lies outside the {width}×{height} image")
     return np.ascontiguousarray(gray[y0:y1, x0:x1]), (x0, y0)
+
+
+def _mostly_ink(ink: np.ndarray) -> bool:
+    """True when half of a mask, or half of its border, is ink: that is paper, not print."""
+    border = np.concatenate((ink[0], ink[-1], ink[:, 0], ink[:, -1]))
+    return np.count_nonzero(ink) > 0.5 * ink.size or np.count_nonzero(border) > 0.5 * border.size
+
+
+def _doubtful(reading: Reading) -> bool:
+    return not reading.text or reading.confidence < DOUBT or decode.REJECT_CHAR in reading.text
+
+
+def _quality(reading: Reading) -> float:
+    """How much a reading shows digits: Σ log(p / 0.5) over its digits, minus 2 per refused glyph.
+
+    A digit read at more than even odds adds, a weak one subtracts, an empty reading is 0.
+    """
+    return sum(float(np.log(max(g.prob, 1e-9) / 0.5)) if g.char != decode.REJECT_CHAR else -2.0
+               for g in reading.glyphs)
 
 
 def _upright(reading: Reading, found: segment.Segmentation) -> Reading:

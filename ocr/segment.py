@@ -46,8 +46,10 @@ def glyph_boxes(
             (see ``_is_rule``); digits are never wider than about 1.2× their height.
         frame_span: a component spanning at least this share of the image's width and
             height …
-        frame_fill: … whose ink covers less than this share of its box, or that wholly
-            encloses another component, is a frame (plate border, form field) and dropped.
+        frame_fill: … whose ink covers less than this share of its box and lies along its
+            edges, or that wholly encloses another component, is a frame (plate border,
+            form field) and dropped. Sparse ink across the middle is glyphs joined by a
+            captcha's curve, which is kept.
         merge_overlap: two components are one glyph (a broken stroke) when at least this
             share of the narrower one's x-extent lies inside the other's …
         merge_height: … and their union is at most this many typical glyph heights high.
@@ -79,7 +81,8 @@ def glyph_boxes(
         for k, (x, y, w, h, area) in enumerate(rows, start=1)
         if not (w >= line_aspect * h and _is_rule(labels, k, (x, y, w, h), height))
         and not (w >= frame_span * width and h >= frame_span * height
-                 and (area < frame_fill * w * h or _encloses((x, y, w, h), rows)))
+                 and ((area < frame_fill * w * h and _hugs_border(labels, k, (x, y, w, h)))
+                      or _encloses((x, y, w, h), rows)))
     ]
     if not components:
         return []
@@ -272,6 +275,15 @@ def remove_lines(ink: np.ndarray, *, glyph_height: int) -> np.ndarray:
 # Line removal: a line is at most LINE_THICK glyph heights thick; the gaps that upright
 # strokes leave in its track are bridged over LINE_BRIDGE glyph heights.
 LINE_THICK, LINE_BRIDGE = 0.1, 0.3
+
+
+def _hugs_border(labels: np.ndarray, k: int, box: tuple[int, int, int, int]) -> bool:
+    """True when most of component ``k``'s ink lies near its box's edges, as a frame's does."""
+    x, y, w, h = box
+    mine = labels[y : y + h, x : x + w] == k
+    band = max(1, int(0.2 * min(w, h)))
+    inner = mine[band : h - band, band : w - band]
+    return inner.sum() <= 0.2 * mine.sum()
 
 
 def _encloses(box: tuple[int, int, int, int], rows: list[list[int]]) -> bool:

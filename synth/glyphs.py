@@ -5,7 +5,8 @@ Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
 
 - strips of every style but "classic" (its font is held out; its layout is kept), segmented; a segment that covers one true glyph is that digit,
   one that spans two glyphs, a fragment of one, or noise is "not a digit"; a segment of
-  touching glyphs is also cut between them, as the decoder would, each piece its digit;
+  touching glyphs is also cut between them, as the decoder would, each piece its digit,
+  and a few pieces of a wide segment holding no digit are "not a digit" too;
 - single digits with heavy augmentation (size, stroke, shear, rotation, elastic
   distortion, blur, noise), half of them procedural design variants from
   ``synth.strokes``, so that unseen fonts are still in reach;
@@ -87,7 +88,26 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
             out.append((_crop(ink, box), REJECT))
             if len(full) >= 2 and (np.diff(full) == 1).all():
                 out.extend(_cut_pieces(ink, box, text, true_boxes, [int(j) for j in full]))
+            elif len(full) == 0 and w >= 0.45 * h:
+                out.extend((_crop(ink, piece), REJECT) for piece in _junk_pieces(ink, box))
     return out
+
+
+def _junk_pieces(ink: np.ndarray, box: segment.Box, n: int = 4) -> list[segment.Box]:
+    """Up to ``n`` pieces of a segment that holds no digit, cut where the decoder would cut.
+
+    A letter such as "W" or a tangle of captcha lines, cut into strokes, must not read as
+    digits: these pieces, about half as wide as high, teach the network that.
+    """
+    x, _, w, h = box
+    points = [x, *segment.cut_points(ink, box), x + w]
+    out = []
+    for i, left in enumerate(points):
+        right = next((p for p in points[i + 1 :] if p - left >= 0.5 * h), None)
+        piece = segment.sub_box(ink, box, left, right) if right is not None else None
+        if piece is not None and piece[3] >= 0.5 * h:
+            out.append(piece)
+    return out[:: max(1, len(out) // n)][:n]
 
 
 def _cut_pieces(ink: np.ndarray, box: segment.Box, text: str, true_boxes: Sequence[segment.Box],
