@@ -82,7 +82,7 @@ def glyph_boxes(
         if not (w >= line_aspect * h and _is_rule(labels, k, (x, y, w, h), height))
         and not (w >= frame_span * width and h >= frame_span * height
                  and ((area < frame_fill * w * h and _hugs_border(labels, k, (x, y, w, h)))
-                      or _encloses((x, y, w, h), rows)))
+                      or _encloses(labels, k, (x, y, w, h), rows)))
     ]
     if not components:
         return []
@@ -99,10 +99,11 @@ def glyph_boxes(
 
 
 # A wide component is a rule when it is at most this share of the image's height thick, or
-# when fewer than RULE_TALL of its columns hold ink over RULE_STROKE of its height: a line
-# (straight, slanted or curved) crossing digits joins them into one wide component, but
-# the digits' strokes still stand tall in it, and the decoder cuts it.
-RULE_THICK, RULE_TALL, RULE_STROKE = 0.15, 0.05, 0.4
+# when fewer than RULE_TALL of its columns hold ink over RULE_STROKE of its height (but not
+# all of it: that is a straight upright rule, a table cell's side): a line (straight,
+# slanted or curved) crossing digits joins them into one wide component, but the digits'
+# strokes still stand in it.
+RULE_THICK, RULE_TALL, RULE_STROKE = 0.15, 0.05, 0.25
 
 
 def _is_rule(labels: np.ndarray, k: int, box: tuple[int, int, int, int], image_height: int) -> bool:
@@ -111,7 +112,8 @@ def _is_rule(labels: np.ndarray, k: int, box: tuple[int, int, int, int], image_h
     if h <= max(4, RULE_THICK * image_height):
         return True
     counts = (labels[y : y + h, x : x + w] == k).sum(axis=0)  # (w,) ink per column
-    return float((counts >= RULE_STROKE * h).mean()) < RULE_TALL
+    strokes = (counts >= RULE_STROKE * h) & (counts < 0.9 * h)
+    return float(strokes.mean()) < RULE_TALL
 
 
 @dataclass(frozen=True)
@@ -246,8 +248,11 @@ def remove_lines(ink: np.ndarray, *, glyph_height: int) -> np.ndarray:
     A pixel is thin when its vertical run of ink is short (a horizontal-ish line is a few
     pixels thick; where it crosses a digit's upright stroke the run is long, and stays).
     Thin pixels are joined along the row across the gaps that strokes leave; a joined track
-    longer than 1.5 glyph heights is a line, and its thin pixels are removed. A digit's own
-    bars are thin too, but a single bar is shorter than that.
+    longer than 1.5 glyph heights is a line. Its centre row is followed from column to
+    column (smoothed, interpolated across strokes), and the thin pixels within the line's
+    own thickness of it are removed: a digit's bar that touches the line keeps the rest
+    of its pixels. Before that, straight lines of any thickness are removed whole
+    (``_remove_straight_lines``).
 
     Args:
         ink: uint8 (H, W) mask, ink = 255.
@@ -256,6 +261,7 @@ def remove_lines(ink: np.ndarray, *, glyph_height: int) -> np.ndarray:
     Returns:
         uint8 (H, W) mask without the lines.
     """
+    ink = _remove_straight_lines(ink, length=int(max(1.5 * glyph_height, STRAIGHT_SPAN * ink.shape[1])) | 1)
     thick = max(2, round(LINE_THICK * glyph_height))
     upright = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((thick + 1, 1), np.uint8))
     thin = cv2.subtract(ink, upright)  # ink in vertical runs of at most `thick` pixels
@@ -266,10 +272,90 @@ def remove_lines(ink: np.ndarray, *, glyph_height: int) -> np.ndarray:
     long = long[long > 0]  # label 0 is the background
     if not len(long):
         return ink
-    line = np.isin(labels, long) & (thin > 0)
     cleaned = ink.copy()
-    cleaned[line] = 0
+    rows = np.arange(ink.shape[0])[:, None]  # (H, 1)
+    for k in long:
+        x, _, w, _, _ = stats[k]
+        mine = (labels[:, x : x + w] == k) & (thin[:, x : x + w] > 0)  # (H, w) the line's thin ink
+        centre, half = _follow(mine, reach=thick)
+        if centre is None:
+            continue
+        band = np.abs(rows - centre[None, :]) <= half  # (H, w) the line itself
+        cleaned[:, x : x + w][band & (thin[:, x : x + w] > 0)] = 0
     return cleaned
+
+
+# Straight lines are looked for at these angles (degrees from horizontal), and must span
+# STRAIGHT_SPAN of the image's width (as a captcha's line does; a row of touching digits,
+# whose feet may line up, does not).
+LINE_ANGLES = (-16.0, -8.0, 0.0, 8.0, 16.0)
+STRAIGHT_SPAN = 0.6
+
+
+def _remove_straight_lines(ink: np.ndarray, *, length: int) -> np.ndarray:
+    """Remove straight lines at least ``length`` pixels long, at angles of ``LINE_ANGLES``.
+
+    A morphological opening with a one-pixel-wide segment as the structuring element keeps
+    exactly the ink that such a segment fits into: a line as long, whatever its
+    thickness. No stroke of a digit is that long, so the glyphs lose only where the line
+    crosses them.
+    """
+    found = np.zeros_like(ink)
+    for angle in LINE_ANGLES:
+        t = np.radians(angle)
+        dx, dy = np.cos(t) * (length - 1) / 2, np.sin(t) * (length - 1) / 2
+        side_x, side_y = int(np.ceil(abs(dx))), int(np.ceil(abs(dy)))
+        kernel = np.zeros((2 * side_y + 1, 2 * side_x + 1), np.uint8)
+        cv2.line(kernel, (int(round(side_x - dx)), int(round(side_y - dy))),
+                 (int(round(side_x + dx)), int(round(side_y + dy))), 1, 1)
+        found |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    return cv2.subtract(ink, found) if found.any() else ink
+
+
+def _follow(mine: np.ndarray, *, reach: int) -> tuple[np.ndarray | None, float]:
+    """Follow a line through a mask of its thin ink, column by column.
+
+    In each column the run of ink nearest to where the line is heading is taken; a column
+    with no run within ``reach`` of it (a glyph's stroke, which is not thin, or a gap) keeps
+    the heading. Bars of glyphs that touch the line are other runs, and are not followed.
+
+    Args:
+        mine: bool (H, w), the thin ink of one line's track.
+        reach: how far in rows the line may move from one column to the next.
+
+    Returns:
+        (float (w,) the line's centre row per column, half its thickness in rows); (None, 0)
+        when the mask holds too little to follow.
+    """
+    h, w = mine.shape
+    counts = mine.sum(axis=0)
+    single = np.flatnonzero(counts > 0)
+    if len(single) < 2:
+        return None, 0.0
+    start = int(single[0])
+    ys = np.flatnonzero(mine[:, start])
+    centre = np.empty(w)
+    heading, slope = float(ys.mean()), 0.0
+    widths = []
+    for x in range(start, w):
+        ys = np.flatnonzero(mine[:, x])
+        best = None
+        if len(ys):
+            breaks = np.flatnonzero(np.diff(ys) > 1) + 1
+            runs = np.split(ys, breaks)
+            run = min(runs, key=lambda r: abs(r.mean() - heading - slope))
+            if abs(run.mean() - heading - slope) <= reach:
+                best = run
+        if best is not None:
+            new = float(best.mean())
+            slope = 0.7 * slope + 0.3 * (new - heading)
+            heading = new
+            widths.append(len(best))
+        else:
+            heading += slope
+        centre[x] = heading
+    centre[:start] = centre[start]
+    return centre, float(np.median(widths)) / 2 + 1 if widths else 0.0
 
 
 # Line removal: a line is at most LINE_THICK glyph heights thick; the gaps that upright
@@ -286,17 +372,24 @@ def _hugs_border(labels: np.ndarray, k: int, box: tuple[int, int, int, int]) -> 
     return inner.sum() <= 0.2 * mine.sum()
 
 
-def _encloses(box: tuple[int, int, int, int], rows: list[list[int]]) -> bool:
-    """True when another component lies wholly inside ``box``: a border around the glyphs.
+def _encloses(labels: np.ndarray, k: int, box: tuple[int, int, int, int], rows: list[list[int]]) -> bool:
+    """True when component ``k`` surrounds another one: a border around the glyphs.
 
     A digit's own loops never hold a separate component, so a large component that does is
-    a plate border or a field's box, however thick its lines are.
+    a plate border or a field's box, however thick its lines are. Surrounds: the other
+    component (at least a fifth as high) has ``k``'s ink to its left, right, top and bottom
+    along its middle row and column. A curve that joins captcha digits runs past the others
+    on one side only.
     """
     x, y, w, h = box
-    return any(
-        x < cx and y < cy and cx + cw < x + w and cy + ch < y + h and ch >= 0.2 * h
-        for cx, cy, cw, ch, _ in rows
-    )
+    for cx, cy, cw, ch, _ in rows:
+        if not (x < cx and y < cy and cx + cw < x + w and cy + ch < y + h and ch >= 0.2 * h):
+            continue
+        row, col = labels[cy + ch // 2], labels[:, cx + cw // 2]
+        if ((row[x:cx] == k).any() and (row[cx + cw : x + w] == k).any()
+                and (col[y:cy] == k).any() and (col[cy + ch : y + h] == k).any()):
+            return True
+    return False
 
 
 def _typical(components: list[tuple[int, int, int, int, int]]) -> tuple[float, float]:
