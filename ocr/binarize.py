@@ -69,6 +69,8 @@ def _thinness(mask: np.ndarray) -> float:
 _SQUARE3 = np.ones((3, 3), np.uint8)
 # Thinness gaps below this are too close to call; the majority rule decides then.
 THINNESS_MARGIN = 0.02
+# A border with at most this share of one class is all paper of the other.
+BORDER_CLEAR = 0.05
 
 
 def _glyphlike(mask: np.ndarray) -> int:
@@ -92,17 +94,25 @@ def _glyphlike(mask: np.ndarray) -> int:
 def _light_is_ink(light: np.ndarray) -> bool:
     """Decide polarity from an Otsu split: ink is the class that forms glyphs.
 
-    First, the class whose components look like glyphs (clearly more of them: two more, or
-    some against none) is the ink; this
+    First, the class whose components look like glyphs (clearly more of them: two more) is
+    the ink; this
     settles three-level images such as a plate whose mid-grey surround falls in the dark
-    class with the ink. When both count the same, ink is the class of thin strokes: strokes
+    class with the ink. When both count the same (touching digits form no glyph-like
+    component), a border that is almost all one class is the paper. Otherwise ink is the
+    class of thin strokes: strokes
     are a few pixels wide while the background is wide open, so ink loses a larger share of
     its pixels to one erosion. When both are about as thin, the background is the majority
     (image and border averaged).
     """
     dark = cv2.bitwise_not(light)
     n_light, n_dark = _glyphlike(light), _glyphlike(dark)
-    if abs(n_light - n_dark) >= 2 or min(n_light, n_dark) == 0 < max(n_light, n_dark):
+    if abs(n_light - n_dark) >= 2:
+        return n_light > n_dark
+    border = np.concatenate((light[0], light[-1], light[1:-1, 0], light[1:-1, -1]))
+    border_light = cv2.countNonZero(border) / border.size
+    if border_light <= BORDER_CLEAR or border_light >= 1 - BORDER_CLEAR:
+        return border_light <= BORDER_CLEAR  # the paper is what surrounds the print
+    if n_light != n_dark:  # one glyph-like component against none
         return n_light > n_dark
     gap = _thinness(light) - _thinness(dark)
     if abs(gap) >= THINNESS_MARGIN:

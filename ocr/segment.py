@@ -146,7 +146,7 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
     - neighbouring boxes overlapping in x, or a segment wide enough to hold touching
       digits: the strip is sheared by its slant (``estimate_slant``), when it has one, so
       that italic digits stand upright, their boxes stop overlapping and vertical cuts
-      fall between them.
+      fall between them. Boxes that still overlap are joined, for the decoder to cut.
 
     Args:
         ink: uint8 (H, W) mask, ink = 255.
@@ -161,13 +161,42 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
         # digits) is shorter than the glyphs: a stricter height floor than a clean strip needs.
         min_height = DEBRIS_HEIGHT
         boxes = glyph_boxes(ink, min_height=min_height)
-    overlapping = any(a[0] + a[2] > b[0] + 2 for a, b in zip(boxes, boxes[1:]))
-    if overlapping or any(b[2] >= SLANT_WIDE * b[3] for b in boxes):
+    slant = 0.0
+    if _overlapping(boxes) or any(b[2] >= SLANT_WIDE * b[3] for b in boxes):
         slant = estimate_slant(ink)
         if slant:
             ink = shear(ink, slant)
-            return Segmentation(ink, glyph_boxes(ink, min_height=min_height), slant, height)
-    return Segmentation(ink, boxes, 0.0, height)
+            boxes = glyph_boxes(ink, min_height=min_height)
+    return Segmentation(ink, _join_overlapping(boxes), slant, height)
+
+
+def _overlapping(boxes: list[Box]) -> bool:
+    return any(a[0] + a[2] > b[0] + OVERLAP for a, b in zip(boxes, boxes[1:]))
+
+
+def _join_overlapping(boxes: list[Box]) -> list[Box]:
+    """Join neighbours whose boxes overlap in x by more than ``OVERLAP`` pixels.
+
+    Glyphs that overlap without touching (a "7" whose bar hangs over the next digit) would
+    each be cropped with a piece of the other; joined, they are one wide segment that the
+    decoder cuts where the network reads both pieces best.
+    """
+    if not _overlapping(boxes):
+        return boxes
+    out = [boxes[0]]
+    for box in boxes[1:]:
+        x, y, w, h = out[-1]
+        if x + w > box[0] + OVERLAP:
+            left, top = min(x, box[0]), min(y, box[1])
+            right, bottom = max(x + w, box[0] + box[2]), max(y + h, box[1] + box[3])
+            out[-1] = (left, top, right - left, bottom - top)
+        else:
+            out.append(box)
+    return out
+
+
+# Boxes overlapping in x by more than this many pixels are one segment for the decoder.
+OVERLAP = 2
 
 
 # Slant correction is tried when a segment is at least SLANT_WIDE times as wide as high;
