@@ -46,6 +46,8 @@ FIT_SURE = 0.3
 FIT_HEIGHT = 0.8  # ... and a piece at least this share of its segment's height
 # ... and only segments at least this many times as wide as high are tried as 2+ digits.
 CUTTABLE = 0.45
+# A cut into 3+ pieces all narrower than this share of the segment's height is refused.
+STROKE_WIDTH = 0.45
 # A reading below DOUBT confidence (or empty, or with a refused glyph) gets a second look
 # with other ink masks; another mask's reading must reach ALTERNATIVE_SURE to replace it.
 DOUBT = 0.5
@@ -104,14 +106,15 @@ class Reader:
     def _second_look(self, trace: Trace, **options) -> Trace:
         """When a reading is doubtful, binarize the strip the other ways and keep the best reading.
 
-        Doubtful: empty, with a refused glyph, or below ``DOUBT`` confidence. Captchas
+        Doubtful: empty, below ``DOUBT`` confidence, or with a refused segment as tall as
+        the digits (shown as "?", or dropped at an end of the reading). Captchas
         defeat the default threshold in several ways (lines that fool the polarity test,
         noise that fills the background), and the network is the judge of which ink mask
         shows digits: an alternative replaces the first reading only when it is sure
         (confidence ``ALTERNATIVE_SURE``, no refused glyph) and scores better
         (``_quality``). Clean strips never get here, so they cost nothing more.
         """
-        if not _doubtful(trace.reading):
+        if not _doubtful(trace, self.model.reject_index):
             return trace
         best, best_quality = trace, _quality(trace.reading)
         flipped = binarize.is_dark_on_light(trace.gray)  # the polarity the default did not pick, mostly
@@ -284,8 +287,8 @@ class Reader:
         whole = float(np.log(max(row[digits].max(), 1e-9)))
         if not path or total <= whole:
             return None
-        if len(path) >= 3 and all(best[k][1] == "1" for k in path):
-            return None  # the strokes of a W or an M, not three touching ones
+        if _strokes(path, pieces, box):
+            return None
         return [pieces[k] for k in path]
 
     def _fit(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, low: int, high: int):
@@ -294,8 +297,9 @@ class Reader:
         Every segment may be dropped (scored by the network's "not a digit" probability),
         read whole as its best digit, or cut into up to ``MAX_PIECES`` digits (each piece
         scored by its best digit's log-probability plus that of the whole being no single
-        digit; only segments read at ``FIT_SURE`` and pieces at ``PIECE_SURE`` count); ``decode.fit_count`` picks the best combination whose digits add up to the
-        expected count.
+        digit; only segments read at ``FIT_SURE`` and pieces at ``PIECE_SURE`` count);
+        ``decode.fit_count`` picks the best combination whose digits add up to the expected
+        count.
         """
         digits = self.model.digit_indices
         reject = self.model.reject_index
@@ -316,10 +320,8 @@ class Reader:
                 # A cut also stakes that the whole is not one digit: a clean "5" read at
                 # 0.99 is not cut into two pieces to reach a count.
                 not_one = float(np.log(max(1.0 - p_digit, 1e-4)))
-                ones = {key for key, (_, r) in pieces.items()
-                        if self.model.classes[digits[int(r[digits].argmax())]] == "1"}
                 for k, (total, path) in chains.items():
-                    if k >= 2 and not (k >= 3 and ones.issuperset(path)):  # not the strokes of a W
+                    if k >= 2 and not _strokes(path, pieces, box):
                         option[k] = total + not_one
             options.append(option)
             cuts.append({k: [pieces[key] for key in path] for k, (_, path) in chains.items() if k >= 2})
@@ -399,14 +401,30 @@ def _crop(gray: np.ndarray, roi: segment.Box | None, name: str | None) -> tuple[
     return np.ascontiguousarray(gray[y0:y1, x0:x1]), (x0, y0)
 
 
+def _strokes(path: list[tuple[int, int]], pieces: dict, box: segment.Box) -> bool:
+    """True when a cut of ``box`` gives three or more pieces, all as narrow as a "1".
+
+    The strokes of a W, an M or an m read as ones and sevens one by one; three touching
+    narrow digits in a row are far rarer than letters.
+    """
+    return len(path) >= 3 and all(pieces[k][0][2] < STROKE_WIDTH * box[3] for k in path)
+
+
 def _mostly_ink(ink: np.ndarray) -> bool:
     """True when half of a mask, or half of its border, is ink: that is paper, not print."""
     border = np.concatenate((ink[0], ink[-1], ink[:, 0], ink[:, -1]))
     return np.count_nonzero(ink) > 0.5 * ink.size or np.count_nonzero(border) > 0.5 * border.size
 
 
-def _doubtful(reading: Reading) -> bool:
-    return not reading.text or reading.confidence < DOUBT or decode.REJECT_CHAR in reading.text
+def _doubtful(trace: Trace, reject: int | None) -> bool:
+    """Empty, unsure, or with a refused glyph as tall as the digits (even one left out at an end)."""
+    reading = trace.reading
+    if not reading.text or reading.confidence < DOUBT or decode.REJECT_CHAR in reading.text:
+        return True
+    if reject is None or not len(trace.proba):
+        return False
+    tall = 0.8 * float(np.median([g.box[3] for g in reading.glyphs]))
+    return any(int(row.argmax()) == reject and box[3] >= tall for box, row in zip(trace.boxes, trace.proba))
 
 
 def _quality(reading: Reading) -> float:
