@@ -402,12 +402,13 @@ def _crop(gray: np.ndarray, roi: segment.Box | None, name: str | None) -> tuple[
 
 
 def _strokes(path: list[tuple[int, int]], pieces: dict, box: segment.Box) -> bool:
-    """True when a cut of ``box`` gives three or more pieces, all as narrow as a "1".
+    """True when a cut of ``box`` gives three or more pieces as narrow as a "1", half or more of them.
 
     The strokes of a W, an M or an m read as ones and sevens one by one; three touching
-    narrow digits in a row are far rarer than letters.
+    narrow digits in one segment are far rarer than letters.
     """
-    return len(path) >= 3 and all(pieces[k][0][2] < STROKE_WIDTH * box[3] for k in path)
+    narrow = sum(pieces[k][0][2] < STROKE_WIDTH * box[3] for k in path)
+    return narrow >= 3 and 2 * narrow >= len(path)
 
 
 def _mostly_ink(ink: np.ndarray) -> bool:
