@@ -149,3 +149,27 @@ def test_paper_level_follows_a_gradient_and_ignores_the_ink():
     paper = binarize.paper_level(gray).astype(np.float64)
     assert paper.shape == gray.shape
     assert np.abs(paper - 230 * shade).max() < 20
+
+
+def test_blotchy_or_textured_paper_without_print_gives_an_empty_mask(rng):
+    blotches = cv2.GaussianBlur(rng.normal(0, 1, (48, 200)).astype(np.float32), (0, 0), 6)
+    paper = np.clip(205 + 15 * blotches / blotches.std(), 0, 255).astype(np.uint8)
+    for method in ("otsu", "adaptive"):
+        assert not binarize.ink_mask(paper, method=method).any()
+    # faint print on the same paper (ink at about half its brightness) is still print
+    faint = np.minimum(paper, render(ink=110, paper=255, size=(200, 48)))
+    assert segment.glyph_boxes(binarize.ink_mask(faint)) != []
+
+
+def test_touching_bold_light_digits_on_dark_are_light_ink():
+    # Touching digits form no glyph-like component and their loops do: the border of the
+    # strip, all dark, tells which class is the paper. (The old rule read this one inverted.)
+    from synth import fonts as font_lib
+    from synth.styles import make_sample
+
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    sample = make_sample("touching", np.random.default_rng([2029, 140]), held_out)
+    gray = image.load(sample.image)
+    assert (sample.text, sample.font) == ("64879992", "Roboto Black")
+    assert gray[0].mean() < 100  # light digits on a dark ground
+    assert not binarize.is_dark_on_light(gray)

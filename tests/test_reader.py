@@ -115,3 +115,20 @@ def test_a_length_that_letters_cannot_reach_reads_empty(reader28):
     letters = np.full((40, 160), 255, np.uint8)
     cv2.putText(letters, "WAX", (8, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 3)
     assert reader28.read(letters, length=3).text == ""
+
+
+def test_a_doubtful_reading_gets_a_second_look_with_other_ink_masks(reader28):
+    # A captcha whose line fools the polarity test: the default mask reads nothing, the
+    # flipped one reads the digits, and the network's confidence picks it.
+    from synth import fonts as font_lib
+    from synth.styles import make_sample
+
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    sample = make_sample("captcha", np.random.default_rng([2030, 8]), held_out)
+    assert sample.text == "6025"
+    first_only = ocr.Reader(MODEL28)
+    first_only._second_look = lambda trace, **options: trace
+    assert first_only.read(sample.image).text == ""
+    assert reader28.read(sample.image).text == "6025"
+    blank = np.full((32, 120), 255, np.uint8)
+    assert reader28.read(blank).text == ""  # nothing to find stays nothing
