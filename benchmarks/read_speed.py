@@ -115,7 +115,7 @@ def main() -> None:
         table.append((label + ", 1 core", f"{len(sources) / seconds:,.0f} strips/s",
                       f"{seconds / len(sources) * 1000:.3f} ms/strip", f"exact {s.exact:.2%}"))
 
-    if shutil.which("tesseract"):
+    if args.n_tesseract and shutil.which("tesseract"):
         subset = paths[: args.n_tesseract]
         start = time.perf_counter()
         texts = [tesseract_read(p) for p in subset]

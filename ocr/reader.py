@@ -424,8 +424,12 @@ def _doubtful(trace: Trace, reject: int | None) -> bool:
         return True
     if reject is None or not len(trace.proba):
         return False
-    tall = 0.8 * float(np.median([g.box[3] for g in reading.glyphs]))
-    return any(int(row.argmax()) == reject and box[3] >= tall for box, row in zip(trace.boxes, trace.proba))
+    best = trace.proba.argmax(axis=1).tolist()
+    if reject not in best:
+        return False  # the usual case: every piece read as a digit
+    heights = sorted(g.box[3] for g in reading.glyphs)
+    tall = 0.8 * heights[len(heights) // 2]
+    return any(b == reject and box[3] >= tall for b, box in zip(best, trace.boxes))
 
 
 def _quality(reading: Reading) -> float:
