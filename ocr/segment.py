@@ -218,15 +218,9 @@ def estimate_slant(ink: np.ndarray) -> float:
     Returns:
         A value of ``SLANTS``; positive for glyphs leaning right.
     """
-    ys, xs = np.nonzero(ink)
-    if not len(xs):
-        return 0.0
-    offset = ys - ink.shape[0] / 2
     scores = {}
     for slant in SLANTS:
-        # Where each ink pixel lands after ``shear`` (the pad only shifts every column).
-        columns = np.rint(xs - slant * offset).astype(np.int64)
-        profile = np.bincount(columns - columns.min()).astype(np.float64)  # column ink counts
+        profile = (shear(ink, slant) > 0).sum(axis=0).astype(np.float64)  # (W',)
         scores[slant] = float(profile @ profile)
     best = max(SLANTS, key=lambda s: (scores[s], -abs(s)))
     return best if scores[best] > 1.02 * scores[0.0] else 0.0
