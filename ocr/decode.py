@@ -4,7 +4,10 @@ Each segment comes with a row of class probabilities. The decoder keeps the digi
 refuses what the network calls "not a digit", and, when the caller knows how many digits
 to expect, keeps the segments most likely to be digits. A rejected segment clearly
 smaller than the digits around it is noise and is dropped; a digit-sized one that the
-network refuses is an unreadable character and appears as ``?`` (or is dropped on request).
+network refuses is an unreadable character and appears as ``?`` (or is dropped on request)
+— inside the number: refused segments and labels beside it are not part of it.
+``best_path``, ``best_paths`` and ``fit_count`` are the dynamic programs the reader uses to
+cut touching digits and to reach an expected number of digits.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ Box = tuple[int, int, int, int]
 REJECT_CHAR = "?"
 # A rejected segment whose height is below this fraction of the median digit height is noise.
 NOISE_HEIGHT = 0.6
+# A digit at either end of a reading lower than this fraction of the median digit height is
+# a lower-case letter of a label beside the number, not one of its digits.
+SHORT = 0.8
 
 
 @dataclass(frozen=True)
@@ -125,13 +131,14 @@ def best_reading(
     keep = [d or (h >= NOISE_HEIGHT * typical and not drop_rejected) for d, h in zip(is_digit, heights)]
     if digits_only:
         keep = [True] * len(keep)
-    # A refused segment before the first digit or after the last is junk beside the number (a
-    # captcha's blot, a field's label), not a character of it: only gaps inside the number show.
-    first, last = is_digit.index(True), len(is_digit) - 1 - is_digit[::-1].index(True)
-    keep = [k and first <= i <= last for i, k in enumerate(keep)]
-    n_refused = sum(k and not d for k, d in zip(keep, is_digit))
-    if not digits_only and n_refused >= max(2, len(digit_heights)):
-        return EMPTY  # more refused than read: texture or writing, not a number with a blot
+    else:  # labels and blots beside the number go; then, is it a number at all?
+        number = _the_number([i for i, k in enumerate(keep) if k], boxes, is_digit, typical)
+        if not number:
+            return EMPTY
+        keep = [k and number[0] <= i <= number[-1] for i, k in enumerate(keep)]
+        n_refused = sum(k and not d for k, d in zip(keep, is_digit))
+        if n_refused >= max(2, len(digit_heights)):
+            return EMPTY  # more refused than read: texture or writing, not a number with a blot
     if length is not None and sum(keep) > length:
         # Keep the `length` segments most likely to be digits, in reading order.
         p_reject = [rows[i][reject] if reject is not None else 0.0 for i in range(len(rows))]
@@ -151,6 +158,46 @@ def best_reading(
     for g in glyphs:
         confidence *= 0.0 if g.char == REJECT_CHAR else g.prob
     return Reading(text="".join(g.char for g in glyphs), confidence=confidence, glyphs=tuple(glyphs))
+
+
+def _the_number(kept: list[int], boxes: Sequence[Box], is_digit: list[bool], typical: float) -> list[int]:
+    """The segments of ``kept`` that make the number, without what stands beside it.
+
+    Segments fall into groups at gaps twice the usual one (and at least 0.3 digit heights).
+    A group at either end that holds a refused segment or a digit clearly shorter than the
+    others (``SHORT``) is a label — "No.", "Invoice", whose "o" reads as "0" — when another
+    group holds more digits: the digits of one number share a height. Then refused segments
+    at either end go too (a captcha's blot): only gaps inside the number show as "?".
+    """
+    gaps = [boxes[j][0] - boxes[i][0] - boxes[i][2] for i, j in zip(kept, kept[1:])]
+    ordered = sorted(gaps)
+    wide = max(2 * ordered[len(ordered) // 2] if ordered else 0, 0.3 * typical)
+    groups, group = [], [kept[0]] if kept else []
+    for gap, j in zip(gaps, kept[1:]):
+        if gap >= wide:
+            groups.append(group)
+            group = []
+        group.append(j)
+    if group:
+        groups.append(group)
+
+    def n_digits(g: list[int]) -> int:
+        return sum(is_digit[i] for i in g)
+
+    def label(g: list[int], others: list[list[int]]) -> bool:
+        odd = any(not is_digit[i] or boxes[i][3] < SHORT * typical for i in g)
+        return odd and n_digits(g) < max(n_digits(o) for o in others)
+
+    while len(groups) > 1 and label(groups[0], groups[1:]):
+        groups.pop(0)
+    while len(groups) > 1 and label(groups[-1], groups[:-1]):
+        groups.pop()
+    number = [i for g in groups for i in g]
+    while number and not is_digit[number[0]]:
+        number.pop(0)
+    while number and not is_digit[number[-1]]:
+        number.pop()
+    return number
 
 
 def best_path(n_points: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[tuple[int, int]]]:

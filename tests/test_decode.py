@@ -85,3 +85,15 @@ def test_fit_count_reaches_the_expected_count_at_the_best_score():
     assert fit_count([digit, noise, pair], 2, 2) == [1, 0, 1]
     assert fit_count([digit, noise], 1, 2) == [1, 0]  # a range: the best total within it
     assert fit_count([digit], 2, 2) is None  # no choice reaches two digits
+
+
+def test_a_label_beside_the_number_is_not_read_into_it():
+    # "No. 4017": the "o" reads as "0" but is short and set apart by a wide gap
+    b = [(0, 0, 12, 20), (14, 6, 10, 14), (50, 0, 10, 20), (62, 0, 10, 20), (74, 0, 10, 20), (86, 0, 10, 20)]
+    assert best_reading(rows(10, 0, 4, 0, 1, 7), b, classes=CLASSES).text == "4017"
+    # evenly spaced digits of several heights (a captcha) all stay
+    b = [(0, 4, 10, 14), (12, 0, 10, 20), (24, 0, 10, 20), (36, 2, 10, 17)]
+    assert best_reading(rows(2, 4, 7, 2), b, classes=CLASSES).text == "2472"
+    # two groups of full-height digits (a plate's "12 345") both stay
+    b = [(0, 0, 10, 20), (12, 0, 10, 20), (40, 0, 10, 20), (52, 0, 10, 20), (64, 0, 10, 20)]
+    assert best_reading(rows(1, 2, 3, 4, 5), b, classes=CLASSES).text == "12345"
