@@ -173,3 +173,11 @@ def test_touching_bold_light_digits_on_dark_are_light_ink():
     assert (sample.text, sample.font) == ("64879992", "Roboto Black")
     assert gray[0].mean() < 100  # light digits on a dark ground
     assert not binarize.is_dark_on_light(gray)
+
+
+def test_cloudy_paper_is_blank_but_soft_print_on_it_is_not(rng):
+    clouds = cv2.GaussianBlur(rng.normal(0, 1, (48, 200)).astype(np.float32), (0, 0), 8)
+    paper = np.clip(160 + 15 * clouds / clouds.std(), 0, 255).astype(np.uint8)  # dark blotches
+    assert not binarize.ink_mask(paper).any()
+    soft = cv2.GaussianBlur(np.minimum(paper, render(ink=60, paper=255, size=(200, 48))), (0, 0), 1.0)
+    assert len(segment.glyph_boxes(binarize.ink_mask(soft))) >= 6  # its six digits (and a dark blotch)
