@@ -256,10 +256,9 @@ class Reader:
 
         Returns:
             (number of points, {(i, j): (piece box, probability row)}) where points are the
-            box's left edge, the candidate cuts (projection minima and a grid) and its
-            right edge; pieces narrower than
-            0.15 or wider than 1.05 of the box's height, or shorter than half of it, are
-            left out, and so is the whole box.
+            box's left edge, the candidate cuts (projection minima and a grid) and its right
+            edge; pieces narrower than 0.15 or wider than 1.05 of the box's height, or
+            shorter than half of it, are left out, and so is the whole box.
         """
         x, y, w, h = box
         points = [x, *segment.cut_points(ink, box), x + w]
