@@ -295,3 +295,12 @@ def test_batch_min_confidence_rows_say_why(strips, tmp_path):
     rows = out.read_text().splitlines()[1:]
     assert len(rows) == 3 and all(",empty," in r for r in rows)
     assert sum("below --min-confidence 1.0" in r for r in rows) == 2  # the blank one has no reading
+
+
+def test_synth_into_a_file_is_a_one_line_error(tmp_path):
+    taken = tmp_path / "taken.png"
+    taken.write_bytes(b"not a folder")
+    result = runner.invoke(app, ["synth", "--n", "2", "--out", str(taken)])
+    assert result.exit_code == ExitCode.bad_args
+    assert result.stderr.startswith("error: ") and "not a folder" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and taken.read_bytes() == b"not a folder"
