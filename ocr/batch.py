@@ -238,7 +238,7 @@ def read_chunk(paths: Sequence[str], options: BatchOptions) -> list[Row]:
         name = display_name(path)
         if isinstance(result, OcrError):
             rows.append(Row(name, "", 0.0, "error", str(result).replace("\n", " ")))
-        elif result.text and result.confidence < options.min_confidence:
+        elif result.below(options.min_confidence):
             reason = f"confidence {result.confidence:.4f} below --min-confidence {options.min_confidence}"
             rows.append(Row(name, "", result.confidence, "empty", reason))
         elif result.text:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["is_dark_on_light", "paper_level", "otsu", "adaptive", "ink_mask", "noise_level"]
+__all__ = ["is_dark_on_light", "paper_level", "otsu", "adaptive", "ink_mask", "noise_level", "border_share"]
 
 # Below this spread between the 1st and 99th percentile the image is taken as blank.
 MIN_CONTRAST = 24
@@ -54,10 +54,15 @@ def noise_level(gray: np.ndarray) -> float:
     return float(np.sqrt(np.pi / 2.0) * cv2.norm(response, cv2.NORM_L1) / (6.0 * response.size))
 
 
+def border_share(mask: np.ndarray) -> float:
+    """Share of non-zero pixels on the outermost rows and columns of a uint8 mask (each once)."""
+    border = np.concatenate((mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]))
+    return cv2.countNonZero(border) / border.size
+
+
 def _light_fraction(light: np.ndarray) -> float:
     """Share of light pixels, the image border and the whole image weighted equally."""
-    border = np.concatenate((light[0], light[-1], light[1:-1, 0], light[1:-1, -1]))
-    return 0.5 * (cv2.countNonZero(light) / light.size + cv2.countNonZero(border) / border.size)
+    return 0.5 * (cv2.countNonZero(light) / light.size + border_share(light))
 
 
 def _thinness(mask: np.ndarray) -> float:
@@ -108,8 +113,7 @@ def _light_is_ink(light: np.ndarray) -> bool:
     n_light, n_dark = _glyphlike(light), _glyphlike(dark)
     if abs(n_light - n_dark) >= 2:
         return n_light > n_dark
-    border = np.concatenate((light[0], light[-1], light[1:-1, 0], light[1:-1, -1]))
-    border_light = cv2.countNonZero(border) / border.size
+    border_light = border_share(light)
     if border_light <= BORDER_CLEAR or border_light >= 1 - BORDER_CLEAR:
         return border_light <= BORDER_CLEAR  # the paper is what surrounds the print
     if n_light != n_dark:  # one glyph-like component against none
@@ -173,6 +177,11 @@ def paper_level(gray: np.ndarray) -> np.ndarray:
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _flatten(gray: np.ndarray) -> np.ndarray:
+    """uint8 (H, W) dark-on-light ``gray`` divided by its paper level: paper ≈ 255 everywhere."""
+    return cv2.divide(gray, paper_level(gray), scale=255)
+
+
 def otsu(gray: np.ndarray, *, light_ink: bool | None = None) -> np.ndarray:
     """Otsu's threshold with polarity detection, after flat-field correction.
 
@@ -194,7 +203,7 @@ def otsu(gray: np.ndarray, *, light_ink: bool | None = None) -> np.ndarray:
         light_ink = _light_is_ink(light)
     if light_ink:
         gray = cv2.bitwise_not(gray)  # dark ink on light paper from here on
-    flat = cv2.divide(gray, paper_level(gray), scale=255)  # uint8 (H, W), paper ≈ 255
+    flat = _flatten(gray)
     if _no_print(flat):
         return np.zeros_like(gray)
     _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
@@ -230,7 +239,7 @@ def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0, light_ink: b
     block = max(3, block | 1)
     if light_ink if light_ink is not None else not is_dark_on_light(gray):
         gray = cv2.bitwise_not(gray)
-    if _no_print(cv2.divide(gray, paper_level(gray), scale=255)):
+    if _no_print(_flatten(gray)):
         return np.zeros_like(gray)
     return cv2.adaptiveThreshold(
         gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, c

@@ -221,7 +221,7 @@ def read(
             worst = max(worst, e.exit_code)
             continue
         reading, refused = trace.reading, None
-        if reading.text and reading.confidence < min_confidence:
+        if reading.below(min_confidence):
             refused, reading = reading, _refused(reading)
             _err(f"note: {label}: read {refused.text} at confidence {refused.confidence:.4f}, "
                  f"below --min-confidence {min_confidence}; refused")
@@ -362,7 +362,7 @@ def evaluate(
 
     def read_one(path: Path) -> str:
         reading = reader.read(path, length=length, pattern=expected)
-        return reading.text if reading.confidence >= min_confidence else ""
+        return "" if reading.below(min_confidence) else reading.text
 
     with _progress(total, "reading") as advance:
         result = evaluate_folder(read_one, folder, progress=advance)

@@ -56,6 +56,13 @@ class Reading:
     def __str__(self) -> str:
         return self.text
 
+    def below(self, min_confidence: float) -> bool:
+        """True when this reading has digits but less confidence than ``min_confidence``.
+
+        That is what ``--min-confidence`` refuses: the reading then counts as empty.
+        """
+        return bool(self.text) and self.confidence < min_confidence
+
     def to_dict(self) -> dict:
         """A JSON-ready view: text, confidence and each glyph with its box and alternatives."""
         return {

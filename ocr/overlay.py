@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ocr import normalize, segment
-from ocr.reader import CUTTABLE, Trace
+from ocr.reader import Trace
 
 __all__ = ["debug_overlay"]
 
@@ -46,7 +46,7 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
     for box in trace.segments:
         x, y, w, h = (int(round(v * scale)) for v in box)
         cv2.rectangle(mask, (x - 1, y - 1), (x + w, y + h), BLUE, 1)
-        if box[2] >= CUTTABLE * box[3]:
+        if box[2] >= segment.CUTTABLE * box[3]:
             for cut in segment.cut_points(trace.ink, box):
                 cx = int(round(cut * scale))
                 cv2.line(mask, (cx, max(0, y - 4)), (cx, y + 3), YELLOW, 1)

@@ -1,10 +1,10 @@
 """The reading pipeline: the one place that knows the order of the stages.
 
-    image ─load→ gray ─ink_mask→ ink ─glyph_boxes→ segments ─glyph_batch→ glyphs
+    image ─load→ gray ─ink_mask→ ink ─find_glyphs→ segments ─glyph_batch→ glyphs
           ─model→ probabilities ─cut touching digits→ pieces ─best_reading→ Reading
 
 Cutting is recognition-driven: inside a segment wide enough to hold touching digits, the
-candidate cut columns (``segment.cut_candidates``) bound pieces that the network reads, and
+candidate cut columns (``segment.cut_points``) bound pieces that the network reads, and
 dynamic programming picks the chain of pieces it reads best. With an expected count
 (``length``) or format (``pattern``), a reading that misses it is searched again over
 every segment's choices: drop it, read it whole, or cut it into 2-4 digits.
@@ -44,9 +44,8 @@ PIECE_SURE = 0.9
 MAX_PIECES = 4
 FIT_SURE = 0.3
 FIT_HEIGHT = 0.8  # ... and a piece at least this share of its segment's height
-# ... and only segments at least this many times as wide as high are tried as 2+ digits.
-CUTTABLE = 0.45
-# A cut into 3+ pieces all narrower than this share of the segment's height is refused.
+# A cut with 3+ pieces narrower than this share of the segment's height, half or more of
+# its pieces, is refused (the strokes of a letter; see ``_strokes``).
 STROKE_WIDTH = 0.45
 # A reading below DOUBT confidence (or empty, or with a refused glyph) gets a second look
 # with other ink masks; another mask's reading must reach ALTERNATIVE_SURE to replace it.
@@ -310,7 +309,7 @@ class Reader:
             if p_digit >= FIT_SURE:
                 option[1] = float(np.log(p_digit))
             chains = {}
-            if box[2] >= CUTTABLE * box[3]:
+            if box[2] >= segment.CUTTABLE * box[3]:
                 n_points, pieces = self._pieces(ink, box)
                 # Digits of one strip share a height: a shorter piece is a stroke, not a digit.
                 scores = {k: float(np.log(r[digits].max())) for k, (b, r) in pieces.items()
@@ -412,8 +411,7 @@ def _strokes(path: list[tuple[int, int]], pieces: dict, box: segment.Box) -> boo
 
 def _mostly_ink(ink: np.ndarray) -> bool:
     """True when half of a mask, or half of its border, is ink: that is paper, not print."""
-    border = np.concatenate((ink[0], ink[-1], ink[:, 0], ink[:, -1]))
-    return np.count_nonzero(ink) > 0.5 * ink.size or np.count_nonzero(border) > 0.5 * border.size
+    return np.count_nonzero(ink) > 0.5 * ink.size or binarize.border_share(ink) > 0.5
 
 
 def _doubtful(trace: Trace, reject: int | None) -> bool:

@@ -3,7 +3,9 @@
 Connected components (8-connectivity) are the first guess; then rules and frames are
 dropped (an underline or a plate border is no digit), fragments of a broken stroke that
 overlap in x are merged, and specks and dots far shorter than the typical glyph are dropped.
-Touching digits stay one wide box here; cutting them is the decoder's job.
+``find_glyphs`` adds the repairs hard strips need: lines drawn across the glyphs removed,
+italics sheared upright, overlapping boxes joined. Touching digits stay one wide box here;
+cutting them is the decoder's job, at the columns ``cut_points`` proposes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "Box", "Segmentation", "find_glyphs", "glyph_boxes", "remove_lines", "estimate_slant", "shear",
-    "shear_box", "unshear_box", "pad_box", "cut_candidates", "cut_points", "sub_box",
+    "shear_box", "unshear_box", "pad_box", "cut_candidates", "cut_points", "sub_box", "CUTTABLE",
 ]
 
 Box = tuple[int, int, int, int]
@@ -278,9 +280,9 @@ def remove_lines(ink: np.ndarray, *, glyph_height: int) -> np.ndarray:
     pixels thick; where it crosses a digit's upright stroke the run is long, and stays).
     Thin pixels are joined along the row across the gaps that strokes leave; a joined track
     longer than 1.5 glyph heights is a line. Its centre row is followed from column to
-    column (smoothed, interpolated across strokes), and the thin pixels within the line's
-    own thickness of it are removed: a digit's bar that touches the line keeps the rest
-    of its pixels. Before that, straight lines of any thickness are removed whole
+    column (``_follow``: across a stroke it keeps its heading), and the thin pixels within
+    the line's own thickness of it are removed: a digit's bar that touches the line keeps
+    the rest of its pixels. Before that, straight lines of any thickness are removed whole
     (``_remove_straight_lines``).
 
     Args:
@@ -356,12 +358,11 @@ def _follow(mine: np.ndarray, *, reach: int) -> tuple[np.ndarray | None, float]:
         (float (w,) the line's centre row per column, half its thickness in rows); (None, 0)
         when the mask holds too little to follow.
     """
-    h, w = mine.shape
-    counts = mine.sum(axis=0)
-    single = np.flatnonzero(counts > 0)
-    if len(single) < 2:
+    w = mine.shape[1]
+    inked = np.flatnonzero(mine.any(axis=0))  # columns holding some of the line
+    if len(inked) < 2:
         return None, 0.0
-    start = int(single[0])
+    start = int(inked[0])
     ys = np.flatnonzero(mine[:, start])
     centre = np.empty(w)
     heading, slope = float(ys.mean()), 0.0
@@ -517,7 +518,10 @@ def cut_candidates(ink: np.ndarray, box: Box, *, max_cuts: int | None = None, ma
     return sorted(int(x + lo + c) for c in best)
 
 
-# Besides the projection minima, cuts are tried every GRID box heights.
+# Segments at least CUTTABLE times as wide as high may hold two or more touching digits:
+# the decoder tries cutting them. Besides the projection minima, cuts are tried every GRID
+# box heights.
+CUTTABLE = 0.45
 GRID = 0.08
 
 

@@ -88,7 +88,7 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
             out.append((_crop(ink, box), REJECT))
             if len(full) >= 2 and (np.diff(full) == 1).all():
                 out.extend(_cut_pieces(ink, box, text, true_boxes, [int(j) for j in full]))
-            elif len(full) == 0 and w >= 0.45 * h:
+            elif len(full) == 0 and w >= segment.CUTTABLE * h:
                 out.extend((_crop(ink, piece), REJECT) for piece in _junk_pieces(ink, box))
     return out
 
