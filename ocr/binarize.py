@@ -96,25 +96,47 @@ def _glyphlike(mask: np.ndarray) -> int:
     return count
 
 
+def _off_the_sides(mask: np.ndarray) -> int:
+    """How many components of a mask touch neither its left nor its right column.
+
+    An upper bound on ``_glyphlike`` (a glyph-like component touches neither side), at a
+    fifth of its cost: labelling without statistics.
+    """
+    n_labels, labels = cv2.connectedComponents(mask, connectivity=8)
+    on_sides = np.bincount(np.concatenate((labels[:, 0], labels[:, -1])), minlength=n_labels)
+    return int(np.count_nonzero(on_sides[1:] == 0))
+
+
 def _light_is_ink(light: np.ndarray) -> bool:
     """Decide polarity from an Otsu split: ink is the class that forms glyphs.
 
     First, the class whose components look like glyphs (clearly more of them: two more) is
-    the ink; this
-    settles three-level images such as a plate whose mid-grey surround falls in the dark
-    class with the ink. When both count the same (touching digits form no glyph-like
-    component), a border that is almost all one class is the paper. Otherwise ink is the
-    class of thin strokes: strokes
-    are a few pixels wide while the background is wide open, so ink loses a larger share of
-    its pixels to one erosion. When both are about as thin, the background is the majority
-    (image and border averaged).
+    the ink; this settles three-level images such as a plate whose mid-grey surround falls
+    in the dark class with the ink. When both count the same (touching digits form no
+    glyph-like component), a border that is almost all one class is the paper. Otherwise
+    ink is the class of thin strokes: strokes are a few pixels wide while the background is
+    wide open, so ink loses a larger share of its pixels to one erosion. When both are
+    about as thin, the background is the majority (image and border averaged).
+
+    Most strips have a clear border, and their paper's components off the sides (the holes
+    of 0, 6, 8 …) are too few to outnumber the ink's glyphs by two: counting them bounds
+    the paper's glyph-like components without measuring each, and decides the same.
     """
     dark = cv2.bitwise_not(light)
-    n_light, n_dark = _glyphlike(light), _glyphlike(dark)
+    border_light = border_share(light)
+    clear = border_light <= BORDER_CLEAR or border_light >= 1 - BORDER_CLEAR
+    if clear:
+        paper, ink = (light, dark) if border_light >= 1 - BORDER_CLEAR else (dark, light)
+        n_ink = _glyphlike(ink)
+        if _off_the_sides(paper) < n_ink + 2:  # the paper cannot count two more glyphs
+            return border_light <= BORDER_CLEAR
+        n_paper = _glyphlike(paper)
+        n_light, n_dark = (n_paper, n_ink) if paper is light else (n_ink, n_paper)
+    else:
+        n_light, n_dark = _glyphlike(light), _glyphlike(dark)
     if abs(n_light - n_dark) >= 2:
         return n_light > n_dark
-    border_light = border_share(light)
-    if border_light <= BORDER_CLEAR or border_light >= 1 - BORDER_CLEAR:
+    if clear:
         return border_light <= BORDER_CLEAR  # the paper is what surrounds the print
     if n_light != n_dark:  # one glyph-like component against none
         return n_light > n_dark

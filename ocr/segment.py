@@ -220,10 +220,11 @@ def estimate_slant(ink: np.ndarray) -> float:
     Returns:
         A value of ``SLANTS``; positive for glyphs leaning right.
     """
+    ones = (ink > 0).view(np.uint8)  # 0/1: a column's sum is its count of ink pixels
     scores = {}
     for slant in SLANTS:
-        profile = (shear(ink, slant) > 0).sum(axis=0).astype(np.float64)  # (W',)
-        scores[slant] = float(profile @ profile)
+        profile = cv2.reduce(shear(ones, slant), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).astype(np.float64)  # (1, W')
+        scores[slant] = float(np.vdot(profile, profile))
     best = max(SLANTS, key=lambda s: (scores[s], -abs(s)))
     return best if scores[best] > 1.02 * scores[0.0] else 0.0
 

@@ -181,3 +181,45 @@ def test_cloudy_paper_is_blank_but_soft_print_on_it_is_not(rng):
     assert not binarize.ink_mask(paper).any()
     soft = cv2.GaussianBlur(np.minimum(paper, render(ink=60, paper=255, size=(200, 48))), (0, 0), 1.0)
     assert len(segment.glyph_boxes(binarize.ink_mask(soft))) >= 6  # its six digits (and a dark blotch)
+
+
+def _full_rule(light: np.ndarray) -> bool:
+    """The polarity rule of ``_light_is_ink`` with every count measured (no bound)."""
+    dark = cv2.bitwise_not(light)
+    n_light, n_dark = binarize._glyphlike(light), binarize._glyphlike(dark)
+    if abs(n_light - n_dark) >= 2:
+        return n_light > n_dark
+    border = binarize.border_share(light)
+    if border <= binarize.BORDER_CLEAR or border >= 1 - binarize.BORDER_CLEAR:
+        return border <= binarize.BORDER_CLEAR
+    if n_light != n_dark:
+        return n_light > n_dark
+    gap = binarize._thinness(light) - binarize._thinness(dark)
+    if abs(gap) >= binarize.THINNESS_MARGIN:
+        return gap > 0
+    return binarize._light_fraction(light) < 0.5
+
+
+def test_polarity_bound_decides_as_the_full_rule_on_every_style():
+    """Counting the paper's components off the sides instead of measuring them changes no decision,
+    whether the bound settles it (most strips) or not (many loops: 0, 6, 8, 9; busy captchas)."""
+    from synth import fonts as font_lib
+    from synth.styles import STYLES, make_sample
+
+    fonts = font_lib.bundled_fonts()
+    splits, settled, clear = [], 0, 0
+    for style in sorted(STYLES):
+        for i in range(12):
+            gray = image.load(make_sample(style, np.random.default_rng([31, i]), fonts).image)
+            _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            splits += [light, cv2.bitwise_not(light)]
+    for text in ("808080", "0000000", "4444", "9696"):  # loops that can outnumber the glyphs
+        _, light = cv2.threshold(render(text), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        splits.append(light)
+    for light in splits:
+        assert binarize._light_is_ink(light) == _full_rule(light)
+        border = binarize.border_share(light)
+        if border >= 1 - binarize.BORDER_CLEAR:
+            clear += 1
+            settled += binarize._off_the_sides(light) < binarize._glyphlike(cv2.bitwise_not(light)) + 2
+    assert 0 < settled < clear  # the bound settled some clear-bordered strips, not all
