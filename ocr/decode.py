@@ -26,6 +26,9 @@ NOISE_HEIGHT = 0.6
 # A digit at either end of a reading lower than this fraction of the median digit height is
 # a lower-case letter of a label beside the number, not one of its digits.
 SHORT = 0.8
+# A refused segment at least RULE_HEIGHT digits high and at most RULE_WIDTH as wide as high
+# is a rule, not a character (see ``_is_rule``).
+RULE_HEIGHT, RULE_WIDTH = 1.15, 0.2
 
 
 @dataclass(frozen=True)
@@ -134,18 +137,21 @@ def best_reading(
     if not digit_heights:
         return EMPTY  # nothing digit-like at all
     typical = digit_heights[len(digit_heights) // 2]
-    # A refused segment much smaller than the digits is noise: drop it; a digit-sized one stays as "?".
-    keep = [d or (h >= NOISE_HEIGHT * typical and not drop_rejected) for d, h in zip(is_digit, heights)]
+    # A refused segment much smaller than the digits is noise, and a thin one taller than
+    # them a rule (the ticks of a comb field): drop them; a digit-sized one stays as "?".
+    keep = [d or (NOISE_HEIGHT * typical <= b[3] and not _is_rule(b, typical) and not drop_rejected)
+            for d, b in zip(is_digit, boxes)]
     if digits_only:
         keep = [True] * len(keep)
     else:  # labels and blots beside the number go; then, is it a number at all?
-        number = _the_number([i for i, k in enumerate(keep) if k], boxes, is_digit, typical)
+        number, words = _the_number([i for i, k in enumerate(keep) if k], boxes, is_digit, typical)
         if not number:
             return EMPTY
         keep = [k and number[0] <= i <= number[-1] for i, k in enumerate(keep)]
-        n_refused = sum(k and not d for k, d in zip(keep, is_digit))
-        if n_refused >= max(2, len(digit_heights)):
-            return EMPTY  # more refused than read: texture or writing, not a number with a blot
+        n_read = sum(is_digit[i] for i in number)
+        n_refused = sum(not is_digit[i] for i in words)
+        if n_refused >= max(2, n_read):
+            return EMPTY  # its group refused more than read: texture or writing, not a number
     if length is not None and sum(keep) > length:
         # Keep the `length` segments most likely to be digits, in reading order.
         p_reject = [rows[i][reject] if reject is not None else 0.0 for i in range(len(rows))]
@@ -167,14 +173,40 @@ def best_reading(
     return Reading(text="".join(g.char for g in glyphs), confidence=confidence, glyphs=tuple(glyphs))
 
 
-def _the_number(kept: list[int], boxes: Sequence[Box], is_digit: list[bool], typical: float) -> list[int]:
+def _densest_run(weights: list[float]) -> tuple[int, int]:
+    """[start, stop) of the run with the largest sum (the longest of equals); (0, 0) if none is positive."""
+    best, best_span = 0.0, (0, 0)
+    total, start = 0.0, 0
+    for i, w in enumerate(weights):
+        if total < 0.0:
+            total, start = 0.0, i
+        total += w
+        if total > best or (total == best and total > 0 and i + 1 - start > best_span[1] - best_span[0]):
+            best, best_span = total, (start, i + 1)
+    return best_span
+
+
+def _is_rule(box: Box, typical: float) -> bool:
+    """A thin segment clearly taller than the digits: a field's tick or a cell's side."""
+    return box[3] >= RULE_HEIGHT * typical and box[2] <= RULE_WIDTH * box[3]
+
+
+def _the_number(kept: list[int], boxes: Sequence[Box], is_digit: list[bool],
+                typical: float) -> tuple[list[int], list[int]]:
     """The segments of ``kept`` that make the number, without what stands beside it.
 
     Segments fall into groups at gaps twice the usual one (and at least 0.3 digit heights).
     A group at either end that holds a refused segment or a digit clearly shorter than the
     others (``SHORT``) is a label — "No.", "Invoice", whose "o" reads as "0" — when another
-    group holds more digits: the digits of one number share a height. Then refused segments
-    at either end go too (a captcha's blot): only gaps inside the number show as "?".
+    group holds more digits: the digits of one number share a height. In what is left, the
+    number is the run where digits most outweigh refused segments (``_densest_run``): a
+    captcha's blot at an end goes, and so do letters set as closely as the digits ("Invoice"
+    without a wide gap); a lone "?" between digits stays, and shows.
+
+    Returns:
+        (number, words): the number's segments, and the segments of the groups it was found
+        in, refused ones at its ends included. The caller weighs those: letters set as
+        closely as the digits ("Wert" read as "1?7??") are writing, not a number.
     """
     gaps = [boxes[j][0] - boxes[i][0] - boxes[i][2] for i, j in zip(kept, kept[1:])]
     ordered = sorted(gaps)
@@ -199,12 +231,17 @@ def _the_number(kept: list[int], boxes: Sequence[Box], is_digit: list[bool], typ
         groups.pop(0)
     while len(groups) > 1 and label(groups[-1], groups[:-1]):
         groups.pop()
-    number = [i for g in groups for i in g]
-    while number and not is_digit[number[0]]:
-        number.pop(0)
-    while number and not is_digit[number[-1]]:
-        number.pop()
-    return number
+    words = [i for g in groups for i in g]
+    # Each digit counts for the number, each refused segment against it; a short digit
+    # (a lower-case letter read as "o" → "0", or a captcha's smaller digit) is neutral.
+    weights = [(1.0 if boxes[i][3] >= SHORT * typical else 0.0) if is_digit[i] else -1.0 for i in words]
+    start, stop = _densest_run(weights)
+    # A short digit between refused letters and the number ends the label: "No" of "No 4017".
+    while start < stop and weights[start] == 0.0 and start > 0 and weights[start - 1] < 0.0:
+        start += 1
+    while start < stop and weights[stop - 1] == 0.0 and stop < len(weights) and weights[stop] < 0.0:
+        stop -= 1
+    return words[start:stop], words
 
 
 def best_path(n_points: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[tuple[int, int]]]:

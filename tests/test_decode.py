@@ -58,8 +58,18 @@ def test_expected_length_keeps_the_most_digit_like_segments():
 
 def test_refused_segments_beside_the_number_are_junk_not_characters():
     # a blot before the digits and a label after them: only a gap inside the number shows
-    proba = rows(10, 3, 10, 8, 10)
-    assert best_reading(proba, boxes(5), classes=CLASSES).text == "3?8"
+    proba = rows(10, 3, 1, 10, 8, 5, 10)
+    assert best_reading(proba, boxes(7), classes=CLASSES).text == "31?85"
+
+
+def test_a_word_whose_letters_read_as_digits_is_not_a_number():
+    # "Wert", "Name": letters set as closely as the digits around them, most refused, a few
+    # read as "1" or "7". Refused letters at the ends of the number count against it.
+    assert best_reading(rows(10, 1, 7, 10, 10), boxes(5), classes=CLASSES).text == ""
+    assert best_reading(rows(1, 10, 10), boxes(3), classes=CLASSES).text == ""
+    # the same letters as a label set apart by a wide gap leave the number alone
+    b = [(0, 0, 10, 20), (12, 0, 10, 20), (24, 0, 10, 20), (60, 0, 10, 20), (72, 0, 10, 20), (84, 0, 10, 20)]
+    assert best_reading(rows(10, 1, 10, 4, 0, 2), b, classes=CLASSES).text == "402"
 
 
 def test_digits_only_reads_every_segment_as_its_best_digit():
@@ -97,3 +107,28 @@ def test_a_label_beside_the_number_is_not_read_into_it():
     # two groups of full-height digits (a plate's "12 345") both stay
     b = [(0, 0, 10, 20), (12, 0, 10, 20), (40, 0, 10, 20), (52, 0, 10, 20), (64, 0, 10, 20)]
     assert best_reading(rows(1, 2, 3, 4, 5), b, classes=CLASSES).text == "12345"
+
+
+def test_letters_in_the_numbers_group_are_left_out_where_they_outweigh_it():
+    # "Invoice 1630160" set as evenly as the digits: "o" reads as "0" between refused letters
+    proba = rows(10, 10, 10, 0, 10, 10, 10, 1, 6, 3, 0, 1, 6, 0)
+    assert best_reading(proba, boxes(14), classes=CLASSES).text == "1630160"
+    # one refused glyph inside a number still shows as "?"
+    assert best_reading(rows(4, 0, 10, 1, 7), boxes(5), classes=CLASSES).text == "40?17"
+
+
+def test_a_short_digit_after_refused_letters_ends_the_label():
+    # "No 4017" without a wide gap: "N" refused, the short "o" read as "0"
+    b = boxes(6)
+    b[1] = (10, 6, 8, 14)
+    assert best_reading(rows(10, 0, 4, 0, 1, 7), b, classes=CLASSES).text == "4017"
+
+
+def test_refused_ticks_taller_than_the_digits_are_rules_not_characters():
+    # a comb field: each digit between two ticks that rise above it
+    b = []
+    for i in range(4):
+        b += [(24 * i, 0, 2, 26), (24 * i + 6, 3, 12, 20)]
+    b.append((96, 0, 2, 26))
+    proba = rows(10, 7, 10, 0, 10, 1, 10, 2, 10)
+    assert best_reading(proba, b, classes=CLASSES).text == "7012"
