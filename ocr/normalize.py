@@ -52,7 +52,8 @@ def to_28x28(ink: np.ndarray, box: Box) -> np.ndarray:
 
 
 def _paste_28x28(ink: np.ndarray, box: Box, out: np.ndarray) -> None:
-    """Write the 28×28 rendering of `box` into a zeroed float32 (28, 28) array `out`."""
+    """Write the 28×28 rendering of `box` into a zeroed (28, 28) array `out`: float32 in
+    [0, 1], or uint8 0..255 for the caller to scale (``glyph_batch`` does, once per batch)."""
     x, y, w, h = box
     glyph = _fit(ink[y : y + h, x : x + w], 20)  # (gh, gw), longest side 20
     gh, gw = glyph.shape
@@ -63,7 +64,13 @@ def _paste_28x28(ink: np.ndarray, box: Box, out: np.ndarray) -> None:
         cx, cy = (gw - 1) / 2.0, (gh - 1) / 2.0
     left = min(max(round(14.0 - cx), 0), 28 - gw)
     top = min(max(round(14.0 - cy), 0), 28 - gh)
-    np.multiply(glyph, np.float32(1.0 / 255.0), out=out[top : top + gh, left : left + gw])
+    if out.dtype == np.uint8:
+        out[top : top + gh, left : left + gw] = glyph
+    else:
+        np.multiply(glyph, _SCALE, out=out[top : top + gh, left : left + gw])
+
+
+_SCALE = np.float32(1.0 / 255.0)
 
 
 def to_8x8(ink: np.ndarray, box: Box) -> np.ndarray:
@@ -114,11 +121,11 @@ def glyph_batch(ink: np.ndarray, boxes: list[Box], *, size: int) -> np.ndarray:
     normalizer = _NORMALIZERS.get(size)
     if normalizer is None:
         raise ValueError(f"size must be 8 or 28, got {size!r}")
-    if size == 28:  # the reading path: write each glyph straight into its row
-        batch = np.zeros((len(boxes), 28, 28), dtype=np.float32)
+    if size == 28:  # the reading path: paste each glyph into its row, scale them all at once
+        pasted = np.zeros((len(boxes), 28, 28), dtype=np.uint8)
         for i, box in enumerate(boxes):
-            _paste_28x28(ink, box, batch[i])
-        return batch.reshape(len(boxes), 784)
+            _paste_28x28(ink, box, pasted[i])
+        return np.multiply(pasted.reshape(len(boxes), 784), _SCALE, dtype=np.float32)
     batch = np.empty((len(boxes), size * size), dtype=np.float32)
     for i, box in enumerate(boxes):
         batch[i] = normalizer(ink, box).ravel()
