@@ -50,7 +50,9 @@ def glyph_boxes(
             height …
         frame_fill: … whose ink covers less than this share of its box and lies along its
             edges, or that wholly encloses another component, is a frame (plate border,
-            form field) and dropped. Sparse ink across the middle is glyphs joined by a
+            form field) and dropped. So is a box of any width (a field's box beside its
+            caption), at least as wide as high, that surrounds a component 0.4 as high as
+            itself: a glyph in it. Sparse ink across the middle is glyphs joined by a
             captcha's curve, which is kept.
         merge_overlap: two components are one glyph (a broken stroke) when at least this
             share of the narrower one's x-extent lies inside the other's …
@@ -82,9 +84,8 @@ def glyph_boxes(
         (x, y, w, h, area)
         for k, (x, y, w, h, area) in enumerate(rows, start=1)
         if not (w >= line_aspect * h and _is_rule(labels, k, (x, y, w, h), height))
-        and not (w >= frame_span * width and h >= frame_span * height
-                 and ((area < frame_fill * w * h and _hugs_border(labels, k, (x, y, w, h)))
-                      or _encloses(labels, k, (x, y, w, h), rows)))
+        and not (h >= frame_span * height and _is_frame(labels, k, (x, y, w, h, area), rows,
+                                                         wide=w >= frame_span * width, fill=frame_fill))
     ]
     if not components:
         return []
@@ -148,7 +149,8 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
     - neighbouring boxes overlapping in x, or a segment wide enough to hold touching
       digits: the strip is sheared by its slant (``estimate_slant``), when it has one, so
       that italic digits stand upright, their boxes stop overlapping and vertical cuts
-      fall between them. Boxes that still overlap are joined, for the decoder to cut.
+      fall between them — unless the shear leaves fewer boxes than before (it joined what
+      was apart). Boxes that still overlap are joined, for the decoder to cut.
 
     Args:
         ink: uint8 (H, W) mask, ink = 255.
@@ -167,8 +169,15 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
     if _overlapping(boxes) or any(b[2] >= SLANT_WIDE * b[3] for b in boxes):
         slant = estimate_slant(ink)
         if slant:
-            ink = shear(ink, slant)
-            boxes = glyph_boxes(ink, min_height=min_height)
+            sheared = shear(ink, slant)
+            upright = glyph_boxes(sheared, min_height=min_height)
+            # Sheared, glyphs separate or stay as they were; fewer boxes means the shear
+            # joined what was apart (a comb's ticks, slanted in perspective, made upright
+            # into the digits' strokes): the print was not italic.
+            if len(upright) >= len(boxes):
+                ink, boxes = sheared, upright
+            else:
+                slant = 0.0
     return Segmentation(ink, _join_overlapping(boxes), slant, height)
 
 
@@ -394,6 +403,16 @@ def _follow(mine: np.ndarray, *, reach: int) -> tuple[np.ndarray | None, float]:
 LINE_THICK, LINE_BRIDGE = 0.1, 0.3
 
 
+def _is_frame(labels: np.ndarray, k: int, component: tuple[int, int, int, int, int], rows: list[list[int]],
+              *, wide: bool, fill: float) -> bool:
+    """Whether tall component ``k`` is a border: see ``glyph_boxes``'s ``frame_span``."""
+    x, y, w, h, area = component
+    if wide:
+        return ((area < fill * w * h and _hugs_border(labels, k, (x, y, w, h)))
+                or _encloses(labels, k, (x, y, w, h), rows))
+    return w >= h and _encloses(labels, k, (x, y, w, h), rows, tall=0.4)
+
+
 def _hugs_border(labels: np.ndarray, k: int, box: tuple[int, int, int, int]) -> bool:
     """True when most of component ``k``'s ink lies near its box's edges, as a frame's does."""
     x, y, w, h = box
@@ -403,18 +422,19 @@ def _hugs_border(labels: np.ndarray, k: int, box: tuple[int, int, int, int]) -> 
     return inner.sum() <= 0.2 * mine.sum()
 
 
-def _encloses(labels: np.ndarray, k: int, box: tuple[int, int, int, int], rows: list[list[int]]) -> bool:
+def _encloses(labels: np.ndarray, k: int, box: tuple[int, int, int, int], rows: list[list[int]],
+              tall: float = 0.2) -> bool:
     """True when component ``k`` surrounds another one: a border around the glyphs.
 
     A digit's own loops never hold a separate component, so a large component that does is
     a plate border or a field's box, however thick its lines are. Surrounds: the other
-    component (at least a fifth as high) has ``k``'s ink to its left, right, top and bottom
+    component (at least ``tall`` as high) has ``k``'s ink to its left, right, top and bottom
     along its middle row and column. A curve that joins captcha digits runs past the others
     on one side only.
     """
     x, y, w, h = box
     for cx, cy, cw, ch, _ in rows:
-        if not (x < cx and y < cy and cx + cw < x + w and cy + ch < y + h and ch >= 0.2 * h):
+        if not (x < cx and y < cy and cx + cw < x + w and cy + ch < y + h and ch >= tall * h):
             continue
         row, col = labels[cy + ch // 2], labels[:, cx + cw // 2]
         if ((row[x:cx] == k).any() and (row[cx + cw : x + w] == k).any()

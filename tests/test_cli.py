@@ -1,5 +1,6 @@
 """The ocr command through typer's CliRunner: output formats, exit codes, one-line errors."""
 
+import csv
 import json
 
 import numpy as np
@@ -292,9 +293,17 @@ def test_batch_min_confidence_rows_say_why(strips, tmp_path):
     result = runner.invoke(app, ["batch", str(strips["4017"].parent), "-o", str(out), "-q", "-j", "1",
                                  "--min-confidence", "1.0", "--pattern", r"\d+"])
     assert result.exit_code == ExitCode.some_files_failed
-    rows = out.read_text().splitlines()[1:]
-    assert len(rows) == 3 and all(",empty," in r for r in rows)
-    assert sum("below --min-confidence 1.0" in r for r in rows) == 2  # the blank one has no reading
+    plain = tmp_path / "plain.csv"
+    runner.invoke(app, ["batch", str(strips["4017"].parent), "-o", str(plain), "-q", "-j", "1", "--pattern", r"\d+"])
+    confidence = {r["file"]: float(r["confidence"]) for r in csv.DictReader(plain.open())}
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 3
+    refused = [r for r in rows if confidence[r["file"]] < 1.0 and r["file"].endswith(("4017.png", "2958.png"))]
+    assert refused  # at least one reading falls short of certainty …
+    for r in rows:  # … and each is refused, with the reason, exactly when it does
+        below = r["file"] in {x["file"] for x in refused}
+        assert (r["status"] == "empty" and "below --min-confidence 1.0" in r["error"]) == below
+        assert r["status"] == ("ok" if confidence[r["file"]] >= 1.0 else "empty")
 
 
 def test_synth_into_a_file_is_a_one_line_error(tmp_path):

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from matplotlib import font_manager
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr import binarize, segment
+from ocr import binarize, image, segment
 
 FONT = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 24)
 
@@ -226,3 +226,44 @@ def test_cut_points_add_a_grid_to_the_projection_minima():
     points = segment.cut_points(ink, (2, 0, 56, 25))
     assert points and all(2 < p < 58 for p in points)
     assert max(np.diff([2, *points, 58])) <= 2 + round(segment.GRID * 25)
+
+
+def test_a_box_around_the_digits_beside_a_caption_is_a_frame():
+    # "Ref 2764" with the number in a box: the box spans well under 60% of the strip's
+    # width, yet it surrounds glyph-tall components, so it is a field's box, not a glyph
+    gray, expected = render_glyphs("2764", size=(110, 32))
+    ink = np.pad(binarize.ink_mask(gray), 3)
+    cv2.rectangle(ink, (1, 1), (ink.shape[1] - 2, ink.shape[0] - 2), 255, 1)
+    caption = np.zeros((ink.shape[0], 120), np.uint8)
+    caption[12:30, 10:14] = 255  # a caption's letters: upright strokes
+    caption[12:30, 40:44] = 255
+    strip = np.hstack([caption, ink])
+    found = segment.glyph_boxes(strip)
+    digits = [b for b in found if b[0] >= 120]
+    assert_boxes_close(digits, [(x + 123, y + 3, w, h) for x, y, w, h in expected])
+
+
+def test_a_loop_holding_a_speck_is_still_a_digit():
+    # the rule above needs a glyph-tall component inside: a noise dot in a "0" is not one
+    ink = np.zeros((40, 40), np.uint8)
+    cv2.ellipse(ink, (20, 20), (12, 16), 0, 0, 360, 255, 3)
+    loop = cv2.boundingRect(ink)
+    ink[19:22, 19:22] = 255
+    assert segment.glyph_boxes(ink) == [loop]
+
+
+def test_a_shear_that_joins_separate_glyphs_is_not_applied():
+    """A comb field photographed at a slant: the digits are upright but the ticks lean.
+
+    The sample is the held-out suite's field 136 (seed 2032, fonts held out): sheared by the
+    ticks' lean, the ticks stood up into the digits' columns and all became one segment.
+    """
+    from synth import dataset
+    from synth import fonts as font_lib
+
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    sample = next(iter(dataset.iter_samples(1, style="field", seed=2032, fonts=held_out, start=136)))
+    assert sample.text == "7434"
+    ink = binarize.ink_mask(image.load(sample.image))
+    found = segment.find_glyphs(ink)
+    assert len(found.boxes) == 4 and found.slant == 0.0
