@@ -149,8 +149,8 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
     - neighbouring boxes overlapping in x, or a segment wide enough to hold touching
       digits: the strip is sheared by its slant (``estimate_slant``), when it has one, so
       that italic digits stand upright, their boxes stop overlapping and vertical cuts
-      fall between them — unless the shear leaves fewer boxes than before (it joined what
-      was apart). Boxes that still overlap are joined, for the decoder to cut.
+      fall between them — unless the shear leaves fewer segments than before (it joined
+      what was apart). Boxes that still overlap are joined, for the decoder to cut.
 
     Args:
         ink: uint8 (H, W) mask, ink = 255.
@@ -171,10 +171,10 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
         if slant:
             sheared = shear(ink, slant)
             upright = glyph_boxes(sheared, min_height=min_height)
-            # Sheared, glyphs separate or stay as they were; fewer boxes means the shear
-            # joined what was apart (a comb's ticks, slanted in perspective, made upright
-            # into the digits' strokes): the print was not italic.
-            if len(upright) >= len(boxes):
+            # Sheared, italic glyphs separate or stay as they were; fewer segments (boxes
+            # overlapping in x joined) means the shear joined what was apart (a comb's
+            # ticks, slanted in perspective, stood up into the digits): not italic print.
+            if len(_join_overlapping(upright)) >= len(_join_overlapping(boxes)):
                 ink, boxes = sheared, upright
             else:
                 slant = 0.0
