@@ -124,7 +124,7 @@ def main() -> None:
         table.append(("tesseract --psm 7, digits, process/file", f"{len(subset) / seconds:,.1f} strips/s",
                       f"{seconds / len(subset) * 1000:.1f} ms/strip", f"exact {s.exact:.2%}"))
     else:
-        table.append(("tesseract", "not installed", "", ""))
+        table.append(("tesseract", "skipped (--n-tesseract 0)" if not args.n_tesseract else "not installed", "", ""))
 
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     print()
