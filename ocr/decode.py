@@ -26,6 +26,8 @@ NOISE_HEIGHT = 0.6
 # A digit at either end of a reading lower than this fraction of the median digit height is
 # a lower-case letter of a label beside the number, not one of its digits.
 SHORT = 0.8
+# A number of this many digits or more is not made of letters cut into strokes.
+LONG_NUMBER = 4
 # A refused segment at least RULE_HEIGHT digits high and at most RULE_WIDTH as wide as high
 # is a rule, not a character (see ``_is_rule``).
 RULE_HEIGHT, RULE_WIDTH = 1.15, 0.2
@@ -150,8 +152,10 @@ def best_reading(
         keep = [k and number[0] <= i <= number[-1] for i, k in enumerate(keep)]
         n_read = sum(is_digit[i] for i in number)
         n_refused = sum(not is_digit[i] for i in words)
-        if n_refused >= max(2, n_read):
-            return EMPTY  # its group refused more than read: texture or writing, not a number
+        # Its group refused at least as much as it read: texture or writing, not a number;
+        # but as many letters as 4+ digits is a caption set as widely as a comb's digits.
+        if n_refused >= max(2, n_read) and (n_refused > n_read or n_read < LONG_NUMBER):
+            return EMPTY
     if length is not None and sum(keep) > length:
         # Keep the `length` segments most likely to be digits, in reading order.
         p_reject = [rows[i][reject] if reject is not None else 0.0 for i in range(len(rows))]

@@ -67,6 +67,9 @@ def test_a_word_whose_letters_read_as_digits_is_not_a_number():
     # read as "1" or "7". Refused letters at the ends of the number count against it.
     assert best_reading(rows(10, 1, 7, 10, 10), boxes(5), classes=CLASSES).text == ""
     assert best_reading(rows(1, 10, 10), boxes(3), classes=CLASSES).text == ""
+    # a caption set as widely as the digits of a comb field ("Acct: 77415"): as many letters
+    # as a long number's digits do not make it writing
+    assert best_reading(rows(10, 10, 10, 10, 10, 7, 7, 4, 1, 5), boxes(10), classes=CLASSES).text == "77415"
     # the same letters as a label set apart by a wide gap leave the number alone
     b = [(0, 0, 10, 20), (12, 0, 10, 20), (24, 0, 10, 20), (60, 0, 10, 20), (72, 0, 10, 20), (84, 0, 10, 20)]
     assert best_reading(rows(10, 1, 10, 4, 0, 2), b, classes=CLASSES).text == "402"
