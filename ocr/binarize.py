@@ -13,7 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["is_dark_on_light", "paper_level", "otsu", "adaptive", "ink_mask", "noise_level", "border_share"]
+__all__ = ["is_dark_on_light", "paper_level", "otsu", "adaptive", "ink_mask", "noise_level", "border_share",
+           "component_stats"]
 
 # Below this spread between the 1st and 99th percentile the image is taken as blank.
 MIN_CONTRAST = 24
@@ -78,6 +79,29 @@ THINNESS_MARGIN = 0.02
 BORDER_CLEAR = 0.05
 
 
+def component_stats(mask: np.ndarray) -> tuple[np.ndarray, list[list[int]], tuple[int, int]]:
+    """The 8-connected components of a uint8 mask: labels, ``[x, y, w, h, area]`` rows, offset.
+
+    OpenCV's statistics pass costs in proportion to the image's area, and a strip's ink
+    usually fills half of it or less: the components are labelled inside the bounding box
+    of the non-zero pixels only, and the rows are moved back into the mask's coordinates.
+
+    Returns:
+        (labels, rows, (x0, y0)): int32 labels of the cropped box (0 = background), whose
+        pixel (0, 0) is the mask's (x0, y0); one row per component, label k in row k - 1,
+        as Python ints in the mask's coordinates.
+    """
+    x0, y0, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return np.zeros((0, 0), np.int32), [], (0, 0)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask[y0 : y0 + h, x0 : x0 + w], connectivity=8)
+    rows = stats[1:].tolist()  # label 0 is the background
+    for row in rows:
+        row[0] += x0
+        row[1] += y0
+    return labels, rows, (x0, y0)
+
+
 def _glyphlike(mask: np.ndarray) -> int:
     """How many components of a mask have the size and shape of a glyph.
 
@@ -86,10 +110,10 @@ def _glyphlike(mask: np.ndarray) -> int:
     touching the left or right edge, and filling less than 70% of its box (strokes do; the
     hole of a "0" or an "8", a solid ellipse, does not).
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, rows, _ = component_stats(mask)
     height, width = mask.shape
     count = 0
-    for x, y, w, h, area in stats[1:].tolist():
+    for x, y, w, h, area in rows:
         if (h >= 0.3 * height and 0.1 * h <= w <= 1.3 * h and x > 0 and x + w < width
                 and not (y == 0 and y + h == height) and area < 0.7 * w * h):
             count += 1
