@@ -223,3 +223,14 @@ def test_polarity_bound_decides_as_the_full_rule_on_every_style():
             clear += 1
             settled += binarize._off_the_sides(light) < binarize._glyphlike(cv2.bitwise_not(light)) + 2
     assert 0 < settled < clear  # the bound settled some clear-bordered strips, not all
+
+
+def test_component_stats_match_labelling_the_whole_mask():
+    """Labelled inside the ink's bounding box, the components keep their image coordinates."""
+    ink = binarize.ink_mask(render("40172"))
+    labels, rows, (x0, y0) = binarize.component_stats(ink)
+    _, full_labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    assert rows == stats[1:].tolist() and (x0, y0) != (0, 0)
+    h, w = labels.shape
+    np.testing.assert_array_equal(full_labels[y0 : y0 + h, x0 : x0 + w], labels)
+    assert binarize.component_stats(np.zeros((8, 8), np.uint8))[1] == []
