@@ -9,6 +9,8 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from ocr import image, png
@@ -152,3 +154,24 @@ def test_sixteen_bit_and_palette_files_are_left_to_pillow():
         buffer = io.BytesIO()
         Image.fromarray(array).convert(mode).save(buffer, format="PNG")
         assert png.decode(buffer.getvalue(), max_pixels=10**6) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 12)),
+    channels=st.sampled_from([1, 3, 4]),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_any_plain_file_decodes_to_its_pixels_and_others_step_aside(shape, channels, seed, data):
+    pixels = np.random.default_rng(seed).integers(0, 256, shape if channels == 1 else (*shape, channels), np.uint8)
+    filters = data.draw(st.lists(st.integers(0, 4), min_size=shape[0], max_size=shape[0]))
+    encoded = _encode(pixels, filters)
+
+    decoded = png.decode(encoded, max_pixels=10**6)
+
+    if max(filters) <= 2:
+        np.testing.assert_array_equal(decoded, pixels)
+    else:
+        assert decoded is None
+    np.testing.assert_array_equal(image.load(encoded), _pillow(encoded))
