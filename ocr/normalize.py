@@ -46,14 +46,14 @@ def to_28x28(ink: np.ndarray, box: Box) -> np.ndarray:
     >>> to_28x28(ink, (8, 5, 4, 20)).shape
     (28, 28)
     """
-    out = np.zeros((28, 28), dtype=np.float32)
-    _paste_28x28(ink, box, out)
-    return out
+    pasted = np.zeros((28, 28), dtype=np.uint8)
+    _paste_28x28(ink, box, pasted)
+    return np.multiply(pasted, _SCALE, dtype=np.float32)
 
 
 def _paste_28x28(ink: np.ndarray, box: Box, out: np.ndarray) -> None:
-    """Write the 28×28 rendering of `box` into a zeroed (28, 28) array `out`: float32 in
-    [0, 1], or uint8 0..255 for the caller to scale (``glyph_batch`` does, once per batch)."""
+    """Write the 28×28 rendering of `box`, uint8 0..255, into a zeroed uint8 (28, 28) array
+    `out`; the caller scales to [0, 1] (``glyph_batch`` once for the whole batch)."""
     x, y, w, h = box
     glyph = _fit(ink[y : y + h, x : x + w], 20)  # (gh, gw), longest side 20
     gh, gw = glyph.shape
@@ -64,13 +64,10 @@ def _paste_28x28(ink: np.ndarray, box: Box, out: np.ndarray) -> None:
         cx, cy = (gw - 1) / 2.0, (gh - 1) / 2.0
     left = min(max(round(14.0 - cx), 0), 28 - gw)
     top = min(max(round(14.0 - cy), 0), 28 - gh)
-    if out.dtype == np.uint8:
-        out[top : top + gh, left : left + gw] = glyph
-    else:
-        np.multiply(glyph, _SCALE, out=out[top : top + gh, left : left + gw])
+    out[top : top + gh, left : left + gw] = glyph
 
 
-_SCALE = np.float32(1.0 / 255.0)
+_SCALE = np.float32(1.0 / 255.0)  # uint8 ink → [0, 1]
 
 
 def to_8x8(ink: np.ndarray, box: Box) -> np.ndarray:
