@@ -169,8 +169,8 @@ def best_reading(
         if not kept:
             continue
         top, *others = ranked[i]
-        alternatives = tuple((names[k], rows[i][k]) for k in others)
-        glyphs.append(Glyph(names[top], tuple(int(v) for v in boxes[i]), rows[i][top], alternatives))
+        alternatives = tuple([(names[k], rows[i][k]) for k in others])
+        glyphs.append(Glyph(names[top], tuple(map(int, boxes[i])), rows[i][top], alternatives))
     confidence = 1.0
     for g in glyphs:
         confidence *= 0.0 if g.char == REJECT_CHAR else g.prob

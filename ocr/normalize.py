@@ -46,28 +46,44 @@ def to_28x28(ink: np.ndarray, box: Box) -> np.ndarray:
     >>> to_28x28(ink, (8, 5, 4, 20)).shape
     (28, 28)
     """
-    pasted = np.zeros((28, 28), dtype=np.uint8)
-    _paste_28x28(ink, box, pasted)
-    return np.multiply(pasted, _SCALE, dtype=np.float32)
-
-
-def _paste_28x28(ink: np.ndarray, box: Box, out: np.ndarray) -> None:
-    """Write the 28×28 rendering of `box`, uint8 0..255, into a zeroed uint8 (28, 28) array
-    `out`; the caller scales to [0, 1] (``glyph_batch`` once for the whole batch)."""
-    x, y, w, h = box
-    glyph = _fit(ink[y : y + h, x : x + w], 20)  # (gh, gw), longest side 20
-    gh, gw = glyph.shape
-    m = cv2.moments(glyph)
-    if m["m00"] > 0:
-        cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
-    else:
-        cx, cy = (gw - 1) / 2.0, (gh - 1) / 2.0
-    left = min(max(round(14.0 - cx), 0), 28 - gw)
-    top = min(max(round(14.0 - cy), 0), 28 - gh)
-    out[top : top + gh, left : left + gw] = glyph
+    return np.multiply(_batch_28x28(ink, [box])[0], _SCALE, dtype=np.float32)
 
 
 _SCALE = np.float32(1.0 / 255.0)  # uint8 ink → [0, 1]
+
+
+_COLUMNS = np.arange(20, dtype=np.int64)
+
+
+def _batch_28x28(ink: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """uint8 (n, 28, 28), 0..255: each box fit into 20×20 and shifted by whole pixels so that
+    its centre of mass falls on (14, 14), without leaving the frame (see ``to_28x28``).
+
+    The fitted glyphs are staged in the corners of an (n, 20, 20) array so that every
+    centre of mass comes from three NumPy sums over the batch (exact integers) instead of
+    one ``cv2.moments`` call per glyph.
+    """
+    n = len(boxes)
+    staged = np.zeros((n, 20, 20), dtype=np.uint8)
+    shapes = []
+    for i, (x, y, w, h) in enumerate(boxes):
+        glyph = _fit(ink[y : y + h, x : x + w], 20)
+        gh, gw = glyph.shape
+        staged[i, :gh, :gw] = glyph
+        shapes.append((gh, gw))
+    mass = staged.sum(axis=(1, 2), dtype=np.int64).tolist()
+    mx = (staged.sum(axis=1, dtype=np.int64) @ _COLUMNS).tolist()  # Σ x · ink
+    my = (staged.sum(axis=2, dtype=np.int64) @ _COLUMNS).tolist()  # Σ y · ink
+    out = np.zeros((n, 28, 28), dtype=np.uint8)
+    for i, (gh, gw) in enumerate(shapes):
+        if mass[i] > 0:
+            cx, cy = mx[i] / mass[i], my[i] / mass[i]
+        else:
+            cx, cy = (gw - 1) / 2.0, (gh - 1) / 2.0
+        left = min(max(round(14.0 - cx), 0), 28 - gw)
+        top = min(max(round(14.0 - cy), 0), 28 - gh)
+        out[i, top : top + gh, left : left + gw] = staged[i, :gh, :gw]
+    return out
 
 
 def to_8x8(ink: np.ndarray, box: Box) -> np.ndarray:
@@ -118,11 +134,8 @@ def glyph_batch(ink: np.ndarray, boxes: list[Box], *, size: int) -> np.ndarray:
     normalizer = _NORMALIZERS.get(size)
     if normalizer is None:
         raise ValueError(f"size must be 8 or 28, got {size!r}")
-    if size == 28:  # the reading path: paste each glyph into its row, scale them all at once
-        pasted = np.zeros((len(boxes), 28, 28), dtype=np.uint8)
-        for i, box in enumerate(boxes):
-            _paste_28x28(ink, box, pasted[i])
-        return np.multiply(pasted.reshape(len(boxes), 784), _SCALE, dtype=np.float32)
+    if size == 28:  # the reading path: every glyph's centre of mass at once, one scaling
+        return np.multiply(_batch_28x28(ink, boxes).reshape(len(boxes), 784), _SCALE, dtype=np.float32)
     batch = np.empty((len(boxes), size * size), dtype=np.float32)
     for i, box in enumerate(boxes):
         batch[i] = normalizer(ink, box).ravel()

@@ -233,11 +233,14 @@ class Reader:
         """
         reject = self.model.reject_index
         digits = self.model.digit_indices
+        if not len(boxes):
+            return boxes, proba
+        # Whole-strip NumPy calls, then plain Python per segment (strips hold a handful).
+        refused_all = (proba.argmax(axis=1) == reject).tolist() if reject is not None else [False] * len(boxes)
+        unsure_all = (proba[:, digits].max(axis=1) < SURE).tolist()
         out_boxes, out_rows = [], []
-        for box, row in zip(boxes, proba):
+        for box, row, refused, unsure in zip(boxes, proba, refused_all, unsure_all):
             x, y, w, h = box
-            refused = reject is not None and int(row.argmax()) == reject
-            unsure = float(row[digits].max()) < SURE
             if (w >= WIDE * h and unsure) or w >= 1.2 * h or (refused and w >= 0.5 * h):
                 pieces = self._best_cut(ink, box, row)
                 if pieces:

@@ -119,3 +119,34 @@ def test_batch_rows_equal_single_glyph_normalization():
     batch = normalize.glyph_batch(ink, boxes, size=28)
     expected = np.stack([normalize.to_28x28(ink, box).ravel() for box in boxes])
     np.testing.assert_array_equal(batch, expected)
+
+
+def _mnist_reference(ink: np.ndarray, box) -> np.ndarray:
+    """The MNIST rule written out plainly: fit to 20 px, cv2.moments, shift, clamp, scale."""
+    x, y, w, h = box
+    crop = ink[y : y + h, x : x + w]
+    scale = 20 / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    glyph = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    gh, gw = glyph.shape
+    m = cv2.moments(glyph)
+    cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] > 0 else ((gw - 1) / 2, (gh - 1) / 2)
+    left, top = min(max(round(14 - cx), 0), 28 - gw), min(max(round(14 - cy), 0), 28 - gh)
+    out = np.zeros((28, 28), np.float32)
+    out[top : top + gh, left : left + gw] = np.multiply(glyph, np.float32(1 / 255), dtype=np.float32)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_batch_places_every_glyph_by_its_centre_of_mass_as_cv2_moments_says(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 10_000)))
+    height, width = data.draw(st.integers(4, 60)), data.draw(st.integers(4, 120))
+    ink = ((rng.random((height, width)) > data.draw(st.floats(0.3, 1.0))) * 255).astype(np.uint8)
+    boxes = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        x, y = data.draw(st.integers(0, width - 1)), data.draw(st.integers(0, height - 1))
+        boxes.append((x, y, data.draw(st.integers(1, width - x)), data.draw(st.integers(1, height - y))))
+    batch = normalize.glyph_batch(ink, boxes, size=28)
+    for row, box in zip(batch, boxes):
+        np.testing.assert_array_equal(row.reshape(28, 28), _mnist_reference(ink, box))
