@@ -423,6 +423,13 @@ def main() -> None:
     args = parser.parse_args()
 
     ocr = [args.ocr] if Path(args.ocr).exists() else [sys.executable, "-m", "ocr"]
+    # Started in the background by a non-interactive shell (`python batch_speed.py &`), this
+    # process ignores SIGINT, and so would every `ocr batch` it starts: Python keeps an
+    # inherited SIG_IGN, and section 3's Ctrl-C would never arrive. With Python's own
+    # handler installed here, the children start with the default (caught handlers are
+    # reset by exec), as they do under a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     work = Path(tempfile.mkdtemp(prefix="ocr-batch-speed-"))
     table: list[tuple[str, str, str]] = []
     began = time.perf_counter()
