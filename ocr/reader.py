@@ -237,7 +237,7 @@ class Reader:
             return boxes, proba
         # Whole-strip NumPy calls, then plain Python per segment (strips hold a handful).
         refused_all = (proba.argmax(axis=1) == reject).tolist() if reject is not None else [False] * len(boxes)
-        unsure_all = (proba[:, digits].max(axis=1) < SURE).tolist()
+        unsure_all = [p < SURE for p in proba[:, digits].max(axis=1).tolist()]  # compared as Python floats
         out_boxes, out_rows = [], []
         for box, row, refused, unsure in zip(boxes, proba, refused_all, unsure_all):
             x, y, w, h = box
