@@ -114,7 +114,8 @@ _INTEGRAL_SAMPLES = (2**31 - 1) // 255
 
 
 def _unfilter(filters: np.ndarray, filtered: np.ndarray, channels: int) -> np.ndarray | None:
-    """Undo the None, Sub and Up row filters of uint8 (H, 1 + W·C) rows; None for others.
+    """Undo the None, Sub and Up row filters: ``filters`` (H,) each row's filter type,
+    ``filtered`` uint8 (H, W·C) its bytes; a new (H, W·C) array, or None for other filters.
 
     Sub adds the byte one pixel to the left, Up the byte above (both modulo 256): a
     cumulative sum along the row for every Sub row at once, and down each run of Up rows.

@@ -174,19 +174,20 @@ def find_glyphs(ink: np.ndarray) -> Segmentation:
         min_height = DEBRIS_HEIGHT
         boxes = glyph_boxes(ink, min_height=min_height)
     slant = 0.0
+    segments = _join_overlapping(boxes)
     if _overlapping(boxes) or any(b[2] >= SLANT_WIDE * b[3] for b in boxes):
         slant = estimate_slant(ink)
         if slant:
             sheared = shear(ink, slant)
-            upright = glyph_boxes(sheared, min_height=min_height)
+            upright = _join_overlapping(glyph_boxes(sheared, min_height=min_height))
             # Sheared, italic glyphs separate or stay as they were; fewer segments (boxes
             # overlapping in x joined) means the shear joined what was apart (a comb's
             # ticks, slanted in perspective, stood up into the digits): not italic print.
-            if len(_join_overlapping(upright)) >= len(_join_overlapping(boxes)):
-                ink, boxes = sheared, upright
+            if len(upright) >= len(segments):
+                ink, segments = sheared, upright
             else:
                 slant = 0.0
-    return Segmentation(ink, _join_overlapping(boxes), slant, height)
+    return Segmentation(ink, segments, slant, height)
 
 
 def _overlapping(boxes: list[Box]) -> bool:
