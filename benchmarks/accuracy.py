@@ -17,7 +17,9 @@ is made only when the ``captcha`` package is installed. Then every engine reads 
 and the table gives exact match and character accuracy per style (for ``nodigit``: the share
 read as empty). Tesseract (``--psm 7``, digit whitelist) and ddddocr (``set_ranges``) run when
 present — see ``benchmarks/engines.py`` — and are skipped otherwise; the project needs neither.
-Finally, for the first model, how its confidence separates right from wrong readings: the
+Our columns are the shipped models with the reader's engines (``--ours``, default ``auto``,
+which asks the sequence network about tangled strips, and ``glyphs``, which does not).
+Finally, for the first column, how its confidence separates right from wrong readings: the
 exact-match rate of readings at or above each ``--min-confidence`` threshold and below it.
 """
 
@@ -56,9 +58,9 @@ def make_suite(root: Path, n: int, seed: int) -> dict[str, Path]:
     return folders
 
 
-def read_ours(model: Path, paths: list[Path]) -> tuple[list[str], list[float], float]:
+def read_ours(model: Path, paths: list[Path], engine: str = "auto") -> tuple[list[str], list[float], float]:
     """Texts, confidences and seconds of one model reading ``paths`` one by one, in one process."""
-    reader = Reader(model)
+    reader = Reader(model, engine=engine)
     texts, confidences = [], []
     start = time.perf_counter()
     for path in paths:
@@ -87,6 +89,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=6007)
     parser.add_argument("--models", nargs="+", type=Path,
                         default=[ROOT / "models" / "digits28.npz", ROOT / "models" / "digits8.npz"])
+    parser.add_argument("--ours", nargs="+", default=["auto", "glyphs"],
+                        help="our engines (ocr.reader.ENGINES) to run with the first model; the others run auto")
     parser.add_argument("--engines", nargs="*", default=["tesseract", "ddddocr"],
                         help="reference engines to run when present")
     parser.add_argument("--suite", type=Path, help="folder for the suite (default: a new temporary one)")
@@ -107,10 +111,12 @@ def main() -> None:
     columns: dict[str, list[str]] = {}
     speed: dict[str, float] = {}
     confidences: dict[str, list[float]] = {}
-    for model in args.models:
-        texts, conf, seconds = read_ours(model, paths)
-        columns[model.name], confidences[model.name] = texts, conf
-        speed[model.name] = len(paths) / seconds
+    runs = [(args.models[0], e) for e in args.ours] + [(m, "auto") for m in args.models[1:]]
+    for model, engine in runs:
+        name = f"{model.stem} {engine}"
+        texts, conf, seconds = read_ours(model, paths, engine)
+        columns[name], confidences[name] = texts, conf
+        speed[name] = len(paths) / seconds
     if "tesseract" in args.engines:
         if engines.tesseract_available():
             start = time.perf_counter()
@@ -142,7 +148,7 @@ def main() -> None:
     print("(ours: one process reading file by file; Tesseract: one process per file, 2 at a time;"
           " ddddocr: one process)")
 
-    first = args.models[0].name
+    first = f"{args.models[0].stem} {args.ours[0]}"
     digits = [i for i, s in enumerate(styles) if s != "nodigit"]
     print(f"\n{first}: readings kept by --min-confidence (all styles but nodigit, {len(digits)} images)")
     for line in calibration([truths[i] for i in digits], [columns[first][i] for i in digits],

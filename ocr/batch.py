@@ -58,6 +58,7 @@ class BatchOptions:
     glyphs: bool = True  # fill Row.glyphs (JSONL needs them; CSV does not, and they cost time)
     pattern: str | None = None  # expected format, e.g. r"\d{3}-\d{4}"
     min_confidence: float = 0.0  # readings below this are refused (status "empty")
+    engine: str = "auto"  # see ocr.reader.ENGINES
 
 
 @dataclass(frozen=True)
@@ -172,12 +173,12 @@ _readers: dict[tuple, Any] = {}  # one Reader per model file and limits, per pro
 
 
 def _reader(options: BatchOptions):
-    key = (options.model, options.max_pixels, options.max_bytes)
+    key = (options.model, options.engine, options.max_pixels, options.max_bytes)
     if key not in _readers:
         from ocr import image
         from ocr.reader import Reader
 
-        _readers[key] = Reader(options.model, max_pixels=options.max_pixels or image.MAX_PIXELS,
+        _readers[key] = Reader(options.model, engine=options.engine, max_pixels=options.max_pixels or image.MAX_PIXELS,
                                max_bytes=options.max_bytes or image.MAX_BYTES)
     return _readers[key]
 
@@ -336,6 +337,7 @@ def read_many(
     glyphs: bool = True,
     pattern: str | None = None,
     min_confidence: float = 0.0,
+    engine: str = "auto",
 ) -> Iterator[Row]:
     """Read many images lazily, yielding one ``Row`` per path in order of completion.
 
@@ -349,6 +351,7 @@ def read_many(
         glyphs: fill each row's glyph boxes and probabilities (off: faster, text only).
         pattern: the expected format, as for ``Reader.read``.
         min_confidence: a reading below this confidence is refused: status "empty", reason in ``error``.
+        engine: "auto", "glyphs" or "sequence" (see ``ocr.reader.ENGINES``).
 
     >>> for row in read_many(["a.png", "b.png"], jobs=2):   # doctest: +SKIP
     ...     print(row.file, row.text, row.status)
@@ -357,7 +360,7 @@ def read_many(
     options = BatchOptions(model=os.fspath(model) if model is not None else None,
                            length=length, roi=roi, drop_rejected=drop_rejected,
                            max_pixels=max_pixels, max_bytes=max_bytes, glyphs=glyphs,
-                           pattern=pattern, min_confidence=min_confidence)
+                           pattern=pattern, min_confidence=min_confidence, engine=engine)
     chunks = _chunks((os.fspath(p) for p in paths), chunk_size)
     if dask:
         results = _dask(chunks, options, jobs, dask)
@@ -365,17 +368,23 @@ def read_many(
         _reader(options)  # a bad model is an error before any file is read
         results = _in_process(chunks, options)
     else:
-        _check_model(options.model)
+        _check_model(options)
         results = _process_pool(chunks, options, jobs)
     for rows in results:
         yield from rows
 
 
-def _check_model(model: str | None) -> None:
-    """Load the model once here so that a bad file fails fast, not in every worker."""
+def _check_model(options: BatchOptions) -> None:
+    """Load the models once here so that a bad file or engine fails fast, not in every worker."""
     from ocr import model as model_io
+    from ocr import sequence
+    from ocr.reader import ENGINES
 
-    model_io.load(model if model is not None else model_io.default_model_path())
+    if options.engine not in ENGINES:
+        raise InputError(f"unknown engine {options.engine!r}; valid engines: {', '.join(ENGINES)}")
+    model_io.load(options.model if options.model is not None else model_io.default_model_path())
+    if options.engine != "glyphs":
+        sequence.load(sequence.default_sequence_path())
 
 
 # --- writing the rows ------------------------------------------------------------------------

@@ -45,8 +45,14 @@ PatternOption = Annotated[
 MinConfidence = Annotated[
     float,
     typer.Option("--min-confidence", min=0.0, max=1.0,
-                 help="Refuse a reading whose confidence (the product of its glyphs' probabilities) is "
-                      "below this: it counts as empty (exit code 1). 0 keeps every reading."),
+                 help="Refuse a reading whose confidence (the product of its glyphs' probabilities, or "
+                      "the sequence network's probability of the whole text) is below this: it counts as empty (exit code 1). 0 keeps every reading."),
+]
+Engine = Annotated[
+    str,
+    typer.Option("--engine", "-e", help="auto: read glyph by glyph, and ask the sequence network (whole-strip "
+                 "reading, models/sequence.npz) about tangled or doubtful strips, keeping the surer reading; "
+                 "glyphs: glyph by glyph only (fastest); sequence: the sequence network only."),
 ]
 MaxPixels = Annotated[
     int, typer.Option("--max-pixels", min=1, help="Refuse images declaring more pixels (checked before decoding).")
@@ -183,6 +189,7 @@ def read(
     ] = False,
     pattern: PatternOption = None,
     min_confidence: MinConfidence = 0.0,
+    engine: Engine = "auto",
     max_pixels: MaxPixels = _MAX_PIXELS,
     max_bytes: MaxBytes = _MAX_BYTES,
 ) -> None:
@@ -206,7 +213,7 @@ def read(
 
     single_threaded(blas=False)
     expected = parse_pattern(pattern) if pattern is not None else None
-    reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
+    reader = Reader(model, engine=engine, max_pixels=max_pixels, max_bytes=max_bytes)
     worst = ExitCode.ok
     for name in images:
         source = sys.stdin.buffer.read() if name == "-" else name
@@ -287,6 +294,7 @@ def batch(
     pattern: PatternOption = None,
     min_confidence: MinConfidence = 0.0,
     roi: Annotated[Optional[str], typer.Option(help="Read only this region of every image: x,y,w,h.")] = None,
+    engine: Engine = "auto",
     dask: Annotated[
         Optional[str], typer.Option(help="Run on a dask.distributed scheduler at this address, or 'local'.")
     ] = None,
@@ -311,9 +319,13 @@ def batch(
     batch_lib.single_threaded()  # this process reads too with --jobs 1; workers set their own
     if pattern is not None:
         parse_pattern(pattern)  # a bad pattern is a usage error before any file is read
+    from ocr.reader import ENGINES
+
+    if engine not in ENGINES:  # so is a bad engine
+        raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
     options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask,
                    max_pixels=max_pixels, max_bytes=max_bytes, pattern=pattern,
-                   min_confidence=min_confidence)
+                   min_confidence=min_confidence, engine=engine)
     with _Bars(enabled=not quiet) as bars:
         total = None
         if bars.live:  # a second, lazy pass over the names, for the bar's ETA
@@ -339,6 +351,7 @@ def evaluate(
     length: Length = None,
     pattern: PatternOption = None,
     min_confidence: MinConfidence = 0.0,
+    engine: Engine = "auto",
     as_json: JsonFlag = False,
     report: Annotated[
         Optional[Path], typer.Option("--report", help="Write a PNG: confusion heatmap and worst misreads.")
@@ -357,7 +370,7 @@ def evaluate(
     from ocr.pattern import parse as parse_pattern
 
     expected = parse_pattern(pattern) if pattern is not None else None
-    reader = Reader(model, max_pixels=max_pixels, max_bytes=max_bytes)
+    reader = Reader(model, engine=engine, max_pixels=max_pixels, max_bytes=max_bytes)
     total = len(read_labels(folder))
 
     def read_one(path: Path) -> str:
@@ -587,6 +600,47 @@ def train(
     _err(f"saved {out}  (val acc {best['accuracy']:.2%} at epoch {best['epoch']} of {best['epochs_run']}, kept: {keep})")
     if plot is not None:
         plot_history(history, plot)
+
+
+@command("train-sequence")
+def train_sequence(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the sequence model (.npz).")],
+    seed: Annotated[int, typer.Option(help="Seed for strips, batches and weights: the same seed gives the same model.")] = 0,
+    strips: Annotated[int, typer.Option(min=1, help="Synthetic strips to train on.")] = 40000,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the strips.")] = 10,
+    batch_size: Annotated[int, typer.Option(min=1, help="Strips per mini-batch.")] = 32,
+    lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate (Adam, cosine decay).")] = 2e-3,
+    fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also train on the fonts in this folder.")] = None,
+    system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also train on the system's fonts.")] = False,
+    jobs: Annotated[int, typer.Option(min=0, help="Processes for rendering the strips (0 = all cores).")] = 0,
+) -> None:
+    """Train the sequence network (whole-strip reading, CTC) and write it to OUT.
+
+    It reads captchas and touching digits without cutting them into glyphs; 'ocr read' asks it about tangled or doubtful strips (--engine auto). It trains on rendered strips, about half of them captchas, with no-digit images among them; the held-out font families stay out.
+
+    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about half an hour on two cores).
+    """
+    from ocr import sequence
+    from ocr.seqtrain import SeqConfig, build_sequence_model
+    from synth import fonts as font_lib
+
+    config = SeqConfig(strips=strips, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+    train_fonts, _ = font_lib.split_held_out(_fonts(fonts, system_fonts))
+    with _Bars() as bars:
+        rendered = bars.task("rendering strips", strips)
+        trained = bars.task("training", epochs)
+
+        def show(epoch: int, loss: float) -> None:
+            line = f"epoch {epoch:3d}  CTC loss {loss:.4f}"
+            if bars.live:
+                trained(1, note=line[10:])
+            else:
+                _err(line)
+
+        net = build_sequence_model(config=config, fonts=train_fonts, jobs=jobs, log=_err, progress=rendered,
+                                   on_epoch=show)
+    sequence.save(out, net)
+    _err(f"saved {out}  (final CTC loss {net.meta['losses'][-1]:.4f})")
 
 
 def _parse_focus(text: str) -> Optional[tuple[int, ...]]:

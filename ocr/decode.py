@@ -52,11 +52,15 @@ class Glyph:
 
 @dataclass(frozen=True)
 class Reading:
-    """What was read in one image: ``text``, overall ``confidence``, one ``Glyph`` per character."""
+    """What was read in one image: ``text``, overall ``confidence``, one ``Glyph`` per character.
+
+    ``engine`` says which network read it: ``glyphs`` (glyph by glyph) or ``sequence``.
+    """
 
     text: str
     confidence: float
     glyphs: tuple[Glyph, ...]
+    engine: str = "glyphs"
 
     def __str__(self) -> str:
         return self.text
@@ -73,6 +77,7 @@ class Reading:
         return {
             "text": self.text,
             "confidence": round(self.confidence, 6),
+            "engine": self.engine,
             "glyphs": [
                 {
                     "char": g.char,

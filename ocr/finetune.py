@@ -395,7 +395,7 @@ def fix_confusions(
             where = str(data)
 
         def score(model: Model) -> Evaluation:
-            reader = Reader(model)
+            reader = Reader(model, engine="glyphs")  # the network being fixed, not the sequence one
             return evaluate_folder(lambda p: reader.read(p, length=length).text, data)
 
         before = score(base)

@@ -5,7 +5,9 @@ digit, red for a refused glyph, grey for a segment dropped as noise); the ink ma
 segmenter worked on, with the segments found before any cut (blue) and, inside those wide
 enough to hold touching digits, the candidate cut columns the decoder tried (yellow ticks),
 under the pieces it chose (the green, red and grey boxes); and each glyph as the network
-received it, with its two best classes.
+received it, with its two best classes. When the sequence network was asked (``--engine``),
+the header gives both readings and which was kept, and the sequence network's digits are
+drawn in magenta over the image, each where the network placed it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ocr.reader import Trace
 __all__ = ["debug_overlay"]
 
 GREEN, RED, GREY, WHITE = (40, 170, 40), (220, 40, 40), (150, 150, 150), (255, 255, 255)
-BLUE, YELLOW = (70, 110, 255), (255, 215, 0)
+BLUE, YELLOW, MAGENTA = (70, 110, 255), (255, 215, 0), (200, 0, 200)
 
 
 def _label(canvas: np.ndarray, text: str, org: tuple[int, int], colour, scale: float = 0.45) -> None:
@@ -36,7 +38,8 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
     width = max(1, int(round(gray.shape[1] * scale)))
     height = trace.gray.shape[0]
     kept = {segment.unshear_box(box, trace.slant, height): box for box in trace.boxes}
-    kept = {kept[g.box]: g for g in trace.reading.glyphs if g.box in kept}
+    glyph_reading = trace.glyph_reading or trace.reading  # the glyph path's own reading
+    kept = {kept[g.box]: g for g in glyph_reading.glyphs if g.box in kept}
     top = cv2.cvtColor(cv2.resize(gray, (width, band_height), interpolation=cv2.INTER_NEAREST),
                        cv2.COLOR_GRAY2RGB)
     label_band = 32  # labels alternate between two rows so that neighbours never overlap
@@ -59,6 +62,12 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
         cv2.rectangle(mask, (x, y), (x + w - 1, y + h - 1), colour, 1)
         if glyph is not None:
             _label(top, f"{glyph.char} {glyph.prob:.2f}", (x, 13 + 15 * (k % 2)), colour, 0.4)
+    if trace.glyph_reading is not None:  # the sequence network's reading was kept: show where it read
+        for g in trace.reading.glyphs:
+            box = segment.shear_box(g.box, trace.slant, height) if trace.slant else g.box
+            x, y, w, h = (int(round(v * scale)) for v in box)
+            cv2.rectangle(top, (x, y + label_band), (x + w - 1, y + h - 1 + label_band), MAGENTA, 1)
+            _label(top, g.char, (x + 2, y + label_band + 12), MAGENTA, 0.45)
     cell = 56
     strip = np.full((cell + 34, max(width, cell * max(1, len(trace.boxes))), 3), 255, np.uint8)
     reject_name = "?"
@@ -71,12 +80,19 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
         for line, c in enumerate(best):
             name = reject_name if classes[c] == "reject" else classes[c]
             _label(strip, f"{name} {row[c]:.2f}", (k * cell + 2, cell + 12 + 14 * line), (0, 0, 0), 0.38)
-    full_width = max(top.shape[1], strip.shape[1])
+    text = trace.reading.text or "(empty)"
+    lines = [f"read: {text}  confidence {trace.reading.confidence:.3f}"]
+    if trace.sequence is not None:
+        used = "sequence" if trace.glyph_reading is not None else "glyphs"
+        lines.append(f"glyphs: {glyph_reading.text or '(empty)'} {glyph_reading.confidence:.3f}   "
+                     f"sequence: {trace.sequence.text or '(empty)'} {trace.sequence.confidence:.3f}   kept: {used}")
+    text_width = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for line in lines) + 8
+    full_width = max(top.shape[1], strip.shape[1], text_width)
 
     def pad(band: np.ndarray) -> np.ndarray:
         return np.pad(band, ((0, 4), (0, full_width - band.shape[1]), (0, 0)), constant_values=255)
 
-    header = np.full((20, full_width, 3), 255, np.uint8)
-    text = trace.reading.text or "(empty)"
-    _label(header, f"read: {text}  confidence {trace.reading.confidence:.3f}", (4, 15), (0, 0, 0))
+    header = np.full((4 + 18 * len(lines), full_width, 3), 255, np.uint8)
+    for k, line in enumerate(lines):
+        _label(header, line, (4, 15 + 18 * k), (0, 0, 0))
     return np.vstack([header, pad(top), pad(mask), pad(strip)])

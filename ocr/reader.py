@@ -9,6 +9,10 @@ dynamic programming picks the chain of pieces it reads best. With an expected co
 (``length``) or format (``pattern``), a reading that misses it is searched again over
 every segment's choices: drop it, read it whole, or cut it into 2-4 digits.
 
+Strips the glyph path may get wrong — a segment wider than a digit (touching digits, a line
+crossing a captcha) or a doubtful reading — are also read whole by the sequence network
+(``ocr.sequence``, no cutting at all), and the surer of the two readings is kept.
+
 ``Reader`` loads a model once and reads many images with it; ``read`` is the one-call
 version that keeps a shared default ``Reader``.
 """
@@ -24,12 +28,19 @@ import numpy as np
 
 from ocr import binarize, decode, image, normalize, segment
 from ocr import model as model_io
+from ocr import sequence as sequence_io
 from ocr.decode import Reading
 from ocr.errors import InputError, OcrError
 from ocr.pattern import Pattern
 from ocr.pattern import parse as parse_pattern
 
-__all__ = ["Reader", "read", "Trace"]
+__all__ = ["Reader", "read", "Trace", "ENGINES"]
+
+ENGINES = ("auto", "glyphs", "sequence")
+"""How to read: ``glyphs`` cuts the strip into glyphs and classifies each; ``sequence`` reads
+the whole strip with the CTC network (``ocr.sequence``); ``auto`` reads glyphs and asks the
+sequence network too when the strip is tangled (a segment wider than a digit) or the glyph
+reading is doubtful, keeping whichever reading is surer."""
 
 # A segment this many times wider than high may be touching digits: try to cut it, unless
 # the network reads it whole as a digit with at least SURE probability (a wide "0").
@@ -51,6 +62,14 @@ STROKE_WIDTH = 0.45
 # with other ink masks; another mask's reading must reach ALTERNATIVE_SURE to replace it.
 DOUBT = 0.5
 ALTERNATIVE_SURE = 0.8
+# The sequence network is asked about a strip with a segment this many times wider than high
+# (or a doubtful reading); its reading wins when at least SEQUENCE_SURE and surer than the glyphs'
+# (SEQUENCE_SURE_ALONE when the glyphs read nothing). A doubtful glyph reading becomes empty
+# when the sequence network reads nothing with probability EMPTY_SURE.
+TANGLED = 1.2
+SEQUENCE_SURE = 0.5
+SEQUENCE_SURE_ALONE = 0.97
+EMPTY_SURE = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ class Trace:
     reading: Reading  # its glyph boxes in ``gray``'s pixels
     segments: tuple[segment.Box, ...] = ()  # the segments before any cut
     slant: float = 0.0  # the shear that made ``ink`` upright (boxes and segments are in ``ink``)
+    glyph_reading: Reading | None = None  # what the glyph path read, when ``reading`` is another's
+    sequence: Reading | None = None  # what the sequence network read, when it was asked
 
 
 class Reader:
@@ -71,6 +92,9 @@ class Reader:
 
     Args:
         model: a model file path, a loaded ``Model``, or None for the shipped 28×28 model.
+        engine: ``auto`` (default), ``glyphs`` or ``sequence``; see ``ENGINES``.
+        sequence: the sequence network for ``auto`` and ``sequence``: a file path, a loaded
+            ``SeqNet``, or None for the shipped ``models/sequence.npz``.
         max_pixels: refuse images declaring more pixels than this (checked before decoding).
         max_bytes: refuse image files larger than this.
 
@@ -79,13 +103,23 @@ class Reader:
     '40172'
     """
 
-    def __init__(self, model: str | Path | model_io.Model | None = None, *,
+    def __init__(self, model: str | Path | model_io.Model | None = None, *, engine: str = "auto",
+                 sequence: str | Path | sequence_io.SeqNet | None = None,
                  max_pixels: int = image.MAX_PIXELS, max_bytes: int = image.MAX_BYTES) -> None:
+        if engine not in ENGINES:
+            raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+        self.engine = engine
         self.limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
         if isinstance(model, model_io.Model):
             self.model = model
         else:
             self.model = model_io.load(model if model is not None else model_io.default_model_path())
+        self.sequence: sequence_io.SeqNet | None = None
+        if engine != "glyphs":
+            if isinstance(sequence, sequence_io.SeqNet):
+                self.sequence = sequence
+            else:
+                self.sequence = sequence_io.load(sequence if sequence is not None else sequence_io.default_sequence_path())
 
     def trace(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
               name: str | None = None, pattern: str | Pattern | None = None) -> Trace:
@@ -94,7 +128,7 @@ class Reader:
         gray = image.load(source, name=name, **self.limits)
         found = segment.find_glyphs(binarize.ink_mask(gray))
         trace = self._finish(gray, found, self._classify(found.ink, found.boxes), **options)
-        return self._second_look(trace, **options)
+        return self._consult([self._second_look(trace, **options)], **options)[0]
 
     def _finish(self, gray: np.ndarray, found: segment.Segmentation, proba: np.ndarray, **options) -> Trace:
         """Decode one segmented strip whose segments the network has classified."""
@@ -172,18 +206,53 @@ class Reader:
                 prepared.append(e)
         glyphs = np.concatenate(rows) if rows else np.zeros((0, self.model.input_size**2), np.float32)
         proba = self._predict(glyphs)  # every glyph of the batch in one pass
-        results: list[Reading | OcrError] = []
+        traces, offsets = [], []
         start = 0
         for item in prepared:
             if isinstance(item, OcrError):
-                results.append(item)
                 continue
             gray, found, offset = item
             p = proba[start : start + len(found.boxes)]
             start += len(found.boxes)
-            trace = self._second_look(self._finish(gray, found, p, **options), **options)
-            results.append(_shifted(trace.reading, offset))
+            traces.append(self._second_look(self._finish(gray, found, p, **options), **options))
+            offsets.append(offset)
+        done = iter(zip(self._consult(traces, **options), offsets))
+        results: list[Reading | OcrError] = []
+        for item in prepared:
+            if isinstance(item, OcrError):
+                results.append(item)
+            else:
+                trace, offset = next(done)
+                results.append(_shifted(trace.reading, offset))
         return results
+
+    def _consult(self, traces: list[Trace], *, length: int | None, drop_rejected: bool,
+                 pattern: Pattern | None) -> list[Trace]:
+        """Ask the sequence network about the tangled or doubtful strips; keep the surer reading.
+
+        With the ``sequence`` engine every strip is asked and its reading always kept. The
+        sequence reading must hold the expected count (``length``, ``pattern``) to be used.
+        """
+        if self.sequence is None:
+            return traces
+        asked = [i for i, t in enumerate(traces) if self.engine == "sequence" or _tangled(t, self.model.reject_index)]
+        if not asked:
+            return traces
+        grays = [traces[i].gray for i in asked]
+        polarity = [not binarize.is_dark_on_light(g) for g in grays]
+        out = list(traces)
+        for i, (seq, p_empty) in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity)):
+            seq = _expected(seq, length, pattern)
+            glyphs = traces[i].reading
+            if self.engine == "sequence" or _prefer_sequence(glyphs, seq):
+                chosen = seq
+            elif glyphs.text and not seq.text and p_empty >= EMPTY_SURE and _doubtful(traces[i], self.model.reject_index):
+                chosen = replace(decode.EMPTY, engine="sequence")  # a doubtful guess that the sequence network is sure is no digit
+            else:
+                chosen = glyphs
+            out[i] = replace(traces[i], reading=chosen, sequence=seq,
+                             glyph_reading=glyphs if chosen is not glyphs else None)
+        return out
 
     def _decode(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, *,
                 length: int | None, drop_rejected: bool, pattern: Pattern | None = None):
@@ -430,6 +499,39 @@ def _doubtful(trace: Trace, reject: int | None) -> bool:
     heights = sorted(g.box[3] for g in reading.glyphs)
     tall = 0.8 * heights[len(heights) // 2]
     return any(b == reject and box[3] >= tall for b, box in zip(best, trace.boxes))
+
+
+def _tangled(trace: Trace, reject: int | None) -> bool:
+    """True when the glyph reading may be wrong in ways only the sequence network sees past.
+
+    A segment wider than ``TANGLED`` times its height is digits joined by touching or by a
+    crossing line; a doubtful reading (``_doubtful``) is another reason to ask.
+    """
+    if any(w >= TANGLED * h for _, _, w, h in trace.segments):
+        return True
+    return _doubtful(trace, reject)
+
+
+def _prefer_sequence(glyphs: Reading, seq: Reading) -> bool:
+    """Keep the sequence network's reading instead of the glyphs' one?
+
+    Only when it is surer, and at least ``SEQUENCE_SURE`` (``SEQUENCE_SURE_ALONE`` when the
+    glyphs read nothing: digits read where the glyph path saw none need more proof).
+    """
+    if not seq.text:
+        return False
+    need = SEQUENCE_SURE if glyphs.text else SEQUENCE_SURE_ALONE
+    return seq.confidence >= need and seq.confidence > glyphs.confidence
+
+
+def _expected(reading: Reading, length: int | None, pattern: Pattern | None) -> Reading:
+    """``reading`` when it holds the expected count of digits (printed in ``pattern``), else empty."""
+    if pattern is not None:
+        low, high = pattern.n_digits
+        return pattern.apply(reading) if low <= len(reading.text) <= high else decode.EMPTY
+    if length is not None and len(reading.text) != length:
+        return decode.EMPTY
+    return reading
 
 
 def _quality(reading: Reading) -> float:

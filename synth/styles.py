@@ -26,7 +26,7 @@ from synth import augment
 from synth.fonts import Font, load_font
 from synth.render import Box, Strip, classic_font, render_classic, render_strip, render_text
 
-__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "pick_font", "random_digits"]
+__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "crowded_captcha", "stroke_strip", "pick_font", "random_digits"]
 
 STYLES: tuple[str, ...] = ("plain", "noisy", "captcha", "plate", "field", "classic", "touching", "nodigit")
 DIGIT_STYLES: tuple[str, ...] = tuple(style for style in STYLES if style != "nodigit")
@@ -277,6 +277,62 @@ def _captcha(text, font, rng, size, fonts) -> tuple[np.ndarray, tuple[Box, ...]]
         jitter=float(rng.uniform(0.03, 0.1)), rotate=15.0, margin=int(rng.integers(4, 4 + size // 2)),
     )
     return _captcha_look(strip.ink, strip.boxes, rng, size)
+
+
+def crowded_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: tuple[int, int] = (4, 8)) -> Sample:
+    """A harder captcha than the ``captcha`` style, for training the sequence network.
+
+    Glyphs overlap their neighbours by up to a quarter of their width (bold ones: a tenth, so
+    that a person can still read them), vary in size by up to ±25% and turn by up to 25°, and a shower of dots falls over everything, digits included:
+    the layout of many captcha generators, which no cut between glyphs can part. Not one of
+    `STYLES` (the glyph network never trains on it): ``sequence`` training asks for it by name.
+    """
+    text = random_digits(rng, length)
+    font = pick_font(rng, fonts)
+    size = _size(rng, None, 22, 44)
+    spacing = [float(v) for v in rng.uniform(-0.2, 0.15, len(text) - 1)]
+    strip = _strip(text, font, rng, size=size, spacing=spacing, jitter=float(rng.uniform(0.1, 0.25)), rotate=25.0,
+                   margin=int(rng.integers(4, 4 + size // 2)), max_overlap=0.1 if _is_bold(font) else 0.25)
+    image, boxes = _captcha_look(strip.ink, strip.boxes, rng, size)
+    dots = _colour(rng, 0, 255) if rng.random() < 0.3 else None
+    image, _ = augment.speckles(image, (), rng, count=(10, 10 + image.shape[1] // 3), radius=(1, 2),
+                                weight=(0.3, 0.8), color=dots, pad=0)
+    return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in boxes), style="captcha",
+                  font=font.name)
+
+
+def stroke_strip(rng: np.random.Generator, *, length: tuple[int, int] = (4, 8)) -> Sample:
+    """A strip of procedural stroke digits (``synth.strokes``), plain or as a captcha.
+
+    Every digit gets its own design and style (a flagged or foot-less 1, an open 4, a crossed
+    7, …), so the sequence network sees the designs fonts rarely draw. Not one of `STYLES`:
+    ``sequence`` training asks for it by name.
+    """
+    from synth.strokes import render_digit
+
+    text = random_digits(rng, length)
+    size = _size(rng, None, 20, 44)
+    glyphs = [render_digit(int(d), rng, size=size, margin=0) for d in text]
+    gaps = [int(round(size * g)) for g in rng.uniform(0.05, 0.35, len(text) - 1)]
+    margin = int(rng.integers(4, 4 + size // 2))
+    height = max(g.shape[0] for g in glyphs) + 2 * margin
+    width = sum(g.shape[1] for g in glyphs) + sum(gaps) + 2 * margin
+    ink = np.zeros((height, width), np.float32)
+    boxes, x = [], margin
+    for glyph, gap in zip(glyphs, [*gaps, 0]):
+        h, w = glyph.shape
+        y = height - margin - h  # on the baseline
+        np.maximum(ink[y:y + h, x:x + w], glyph, out=ink[y:y + h, x:x + w])
+        boxes.append((x, y, w, h))
+        x += w + gap
+    boxes = tuple(boxes)
+    if rng.random() < 0.5:
+        image, boxes = _captcha_look(ink, boxes, rng, size)
+    else:
+        background, foreground = _polarity_grays(rng, light_on_dark=bool(rng.random() < 0.2))
+        image, boxes = _scanned(_paint(ink, np.float32(background), np.float32(foreground)), boxes, rng, size)
+    return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in boxes), style="plain",
+                  font="strokes")
 
 
 def _plate_colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -169,3 +169,16 @@ def test_process_pool_from_a_process_with_busy_opencv_threads_does_not_hang(fold
     assert result.returncode == 0, result.stderr
     texts, threads = result.stdout.splitlines()
     assert texts == str(sorted(TEXTS)) and threads == "2"  # the caller's setting is put back
+
+
+def test_the_engine_reaches_every_worker(folder, tmp_path):
+    for engine in ("glyphs", "sequence"):
+        batch.run([folder], tmp_path / f"{engine}.csv", jobs=2, chunk_size=2, engine=engine)
+        rows = {os.path.basename(r["file"]): r["text"] for r in _rows(tmp_path / f"{engine}.csv")}
+        reader = ocr.Reader(engine=engine)
+        assert [rows[f"{k:02d}.png"] for k in range(5)] == [reader.read(folder / f"{k:02d}.png").text
+                                                            for k in range(5)], engine
+    result = runner.invoke(app, ["batch", str(folder), "--out", str(tmp_path / "x.csv"), "--engine", "fast",
+                                 "--jobs", "2", "--quiet"])
+    assert result.exit_code == ExitCode.bad_args
+    assert "unknown engine 'fast'" in result.stderr and not (tmp_path / "x.csv").exists()

@@ -314,3 +314,29 @@ def test_synth_into_a_file_is_a_one_line_error(tmp_path):
     assert result.exit_code == ExitCode.bad_args
     assert result.stderr.startswith("error: ") and "not a folder" in result.stderr
     assert len(result.stderr.splitlines()) == 1 and taken.read_bytes() == b"not a folder"
+
+
+def test_an_unknown_engine_is_a_usage_error(strips):
+    result = runner.invoke(app, ["read", "--engine", "fast", str(strips["4017"])])
+    assert result.exit_code == ExitCode.bad_args
+    assert result.stderr.strip() == "error: unknown engine 'fast'; valid engines: auto, glyphs, sequence"
+
+
+@pytest.mark.parametrize("engine", ["auto", "glyphs", "sequence"])
+def test_every_engine_reads_a_clean_strip(strips, engine):
+    result = runner.invoke(app, ["read", "--engine", engine, "--json", str(strips["4017"])])
+    assert result.exit_code == ExitCode.ok, result.output
+    data = json.loads(result.stdout)
+    assert data["text"] == "4017" and data["engine"] == ("sequence" if engine == "sequence" else "glyphs")
+
+
+def test_train_a_tiny_sequence_model_that_loads(tmp_path):
+    out = tmp_path / "seq.npz"
+    result = runner.invoke(app, ["train-sequence", "--out", str(out), "--strips", "24", "--epochs", "1",
+                                 "--jobs", "1"])
+    assert result.exit_code == ExitCode.ok, result.output
+    from ocr import sequence
+
+    net = sequence.load(out)
+    assert net.meta["config"]["strips"] == 24 and len(net.meta["losses"]) == 1
+    assert "Roboto" in net.meta["held_out_families"] and "Roboto" not in net.meta["fonts"]

@@ -132,3 +132,94 @@ def test_a_doubtful_reading_gets_a_second_look_with_other_ink_masks(reader28):
     assert reader28.read(sample.image).text == "6025"
     blank = np.full((32, 120), 255, np.uint8)
     assert reader28.read(blank).text == ""  # nothing to find stays nothing
+
+
+# --- engines: glyphs, sequence, auto ------------------------------------------------------------
+
+from ocr import reader as reader_lib  # noqa: E402
+from ocr.decode import Glyph, Reading  # noqa: E402
+from ocr.errors import InputError  # noqa: E402
+from synth.styles import make_sample  # noqa: E402
+from synth import fonts as font_lib  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def captchas():
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    rng = np.random.default_rng(11)
+    return [make_sample("captcha", rng, held_out, length=(4, 6)) for _ in range(24)]
+
+
+def test_unknown_engine_is_an_input_error():
+    with pytest.raises(InputError, match="unknown engine 'fast'"):
+        ocr.Reader(MODEL28, engine="fast")
+
+
+def test_glyph_engine_never_asks_the_sequence_network(captchas):
+    reader = ocr.Reader(MODEL28, engine="glyphs")
+    assert reader.sequence is None
+    assert all(reader.trace(s.image).sequence is None for s in captchas[:6])
+
+
+def test_clean_strips_are_read_glyph_by_glyph_without_the_sequence_network(reader28):
+    trace = reader28.trace(print_strip("5093"))
+    assert trace.reading.text == "5093" and trace.sequence is None and trace.glyph_reading is None
+
+
+def test_sequence_engine_keeps_the_sequence_reading(captchas):
+    reader = ocr.Reader(MODEL28, engine="sequence")
+    for s in captchas[:6]:
+        trace = reader.trace(s.image)
+        assert trace.sequence is not None and trace.reading == trace.sequence
+
+
+def test_auto_reads_captchas_better_than_glyphs_alone(captchas):
+    auto, glyphs = ocr.Reader(MODEL28), ocr.Reader(MODEL28, engine="glyphs")
+    images = [s.image for s in captchas]
+    truth = [s.text for s in captchas]
+    exact = {name: sum(r.text == t for r, t in zip(reader.read_batch(images), truth))
+             for name, reader in (("auto", auto), ("glyphs", glyphs))}
+    assert exact["auto"] >= exact["glyphs"] + 4, exact
+    # read_batch and read agree, whichever reading was kept
+    assert [auto.read(i).text for i in images[:8]] == [r.text for r in auto.read_batch(images[:8])]
+
+
+def _reading(text: str, confidence: float) -> Reading:
+    glyphs = tuple(Glyph(char=c, box=(10 * k, 0, 8, 12), prob=confidence) for k, c in enumerate(text))
+    return Reading(text=text, confidence=confidence, glyphs=glyphs)
+
+
+def test_the_sequence_reading_must_be_sure_and_surer_than_the_glyphs():
+    sure, alone = reader_lib.SEQUENCE_SURE, reader_lib.SEQUENCE_SURE_ALONE
+    assert reader_lib._prefer_sequence(_reading("12", 0.3), _reading("123", min(1.0, sure + 0.05)))
+    assert not reader_lib._prefer_sequence(_reading("12", 0.3), _reading("123", sure - 0.05))
+    assert not reader_lib._prefer_sequence(_reading("12", 0.99), _reading("123", 0.98))
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("", 0.0))
+    # digits where the glyph path saw none need more proof
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", alone - 0.05))
+    assert reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", min(1.0, alone + 0.05)))
+
+
+def test_a_sequence_reading_must_hold_the_expected_count():
+    from ocr.pattern import parse
+
+    four = _reading("1234", 0.9)
+    assert reader_lib._expected(four, 4, None) == four
+    assert reader_lib._expected(four, 5, None).text == ""
+    assert reader_lib._expected(four, None, parse(r"\d{2}-\d{2}")).text == "12-34"
+    assert reader_lib._expected(four, None, parse(r"\d{3}")).text == ""
+
+
+def test_a_doubtful_guess_becomes_empty_when_the_sequence_network_is_sure_of_no_digit(monkeypatch):
+    reader = ocr.Reader(MODEL28)
+    gray = np.full((20, 40), 255, np.uint8)
+    guess = _reading("7", 0.4)  # below DOUBT: doubtful
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12),),
+                             proba=np.eye(11, dtype=np.float32)[[7]], reading=guess, segments=((2, 2, 8, 12),))
+    nothing = Reading(text="", confidence=0.0, glyphs=(), engine="sequence")
+    options = {"length": None, "drop_rejected": False, "pattern": None}
+    for p_empty, expected in ((reader_lib.EMPTY_SURE + 0.1, ""), (reader_lib.EMPTY_SURE - 0.1, "7")):
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks: [(nothing, p_empty)])
+        out = reader._consult([trace], **options)[0]
+        assert out.reading.text == expected and out.sequence == nothing
+        assert (out.glyph_reading == guess) == (expected == "")

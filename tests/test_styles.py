@@ -226,3 +226,18 @@ def test_boxes_are_plain_ints_that_json_can_write(style, fonts):
     for seed in range(40):
         sample = make_sample(style, np.random.default_rng([2032, seed]), fonts)
         assert all(type(v) is int for box in sample.boxes for v in box)
+
+
+@pytest.mark.parametrize("make", [lambda rng, fonts: styles.crowded_captcha(rng, fonts, length=(3, 6)),
+                                  lambda rng, fonts: styles.stroke_strip(rng, length=(3, 6))],
+                         ids=["crowded_captcha", "stroke_strip"])
+def test_sequence_training_extras_are_valid_and_seeded(make, fonts):
+    for seed in range(6):
+        a, b = make(np.random.default_rng(seed), fonts), make(np.random.default_rng(seed), fonts)
+        assert np.array_equal(a.image, b.image) and a.text == b.text
+        assert a.text.isdigit() and 3 <= len(a.text) <= 6 and len(a.boxes) == len(a.text)
+        assert a.image.dtype == np.uint8 and _inside(a)
+        gray = a.image if a.image.ndim == 2 else cv2.cvtColor(a.image, cv2.COLOR_RGB2GRAY)
+        # the digits are drawn: every box holds contrast against the image's median paper
+        paper = float(np.median(gray))
+        assert all(np.abs(gray[y:y + h, x:x + w].astype(float) - paper).max() > 60 for x, y, w, h in a.boxes)

@@ -1,0 +1,146 @@
+"""Training the sequence network: synthetic strips in, a CTC-trained `SeqNet` out.
+
+Strips are rendered by the generator in a fixed mix of styles (captchas above all, and
+no-digit images so that the network learns to answer nothing), passed through
+``sequence.strip_input`` exactly as the reader does, grouped into mini-batches of similar
+width, and fitted with Adam on the CTC loss under a cosine learning-rate decay. The same seed
+gives the same strips, batches and weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ocr import binarize, image, sequence
+from ocr.network import Adam
+
+__all__ = ["SeqConfig", "MIX", "make_strips", "fit", "build_sequence_model"]
+
+# Style → share of the training strips ("crowded": ``synth.styles.crowded_captcha``; "strokes":
+# ``synth.styles.stroke_strip``, the designs of 1, 4, 7 … that the training fonts rarely draw).
+MIX: dict[str, float] = {"captcha": 0.3, "crowded": 0.1, "strokes": 0.15, "touching": 0.12, "noisy": 0.06,
+                         "plain": 0.06, "classic": 0.03, "plate": 0.03, "field": 0.03, "nodigit": 0.12}
+
+
+@dataclass(frozen=True)
+class SeqConfig:
+    strips: int = 40000
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 2e-3
+    channels: tuple[int, int, int] = (16, 32, 48)
+    hidden: int = 128
+    length: tuple[int, int] = (3, 9)
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _strip_item(args) -> tuple[np.ndarray, str]:
+    seed, style, fonts, length = args
+    from synth.styles import crowded_captcha, make_sample, stroke_strip
+
+    rng = np.random.default_rng(seed)
+    if style == "crowded":
+        sample = crowded_captcha(rng, fonts, length=length)
+    elif style == "strokes":
+        sample = stroke_strip(rng, length=length)
+    else:
+        sample = make_sample(style, rng, fonts, length=length)
+    gray = image.load(sample.image)
+    return sequence.strip_input(gray, light_ink=not binarize.is_dark_on_light(gray)), sample.text
+
+
+def make_strips(n: int, *, seed: int, fonts: Sequence, length: tuple[int, int] = (3, 9),
+                mix: dict[str, float] = MIX, jobs: int = 1, progress=None) -> tuple[list[np.ndarray], list[str]]:
+    """`n` network inputs and their texts; strip i is drawn from its own seed, so jobs do not matter."""
+    rng = np.random.default_rng(seed)
+    names = list(mix)
+    shares = np.array([mix[k] for k in names], np.float64)
+    picks = rng.choice(len(names), size=n, p=shares / shares.sum())
+    seeds = rng.integers(0, 2**63 - 1, size=n)
+    work = [(int(s), names[k], list(fonts), length) for s, k in zip(seeds, picks)]
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            items = []
+            for item in pool.map(_strip_item, work, chunksize=64):
+                items.append(item)
+                if progress:
+                    progress(1)
+    else:
+        items = []
+        for w in work:
+            items.append(_strip_item(w))
+            if progress:
+                progress(1)
+    return [x for x, _ in items], [t for _, t in items]
+
+
+def _batches(widths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Index batches of similar width (sorted, jittered), in a random order."""
+    order = np.argsort(widths + rng.uniform(0, 16, len(widths)), kind="stable")
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _stack(inputs: Sequence[np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """One (B, HEIGHT, W) batch, each strip padded on the right with paper (zeros)."""
+    width = max(inputs[i].shape[1] for i in idx)
+    out = np.zeros((len(idx), sequence.HEIGHT, width), np.float32)
+    for row, i in enumerate(idx):
+        out[row, :, :inputs[i].shape[1]] = inputs[i]
+    return out
+
+
+def fit(net: sequence.SeqNet, inputs: Sequence[np.ndarray], texts: Sequence[str], *, config: SeqConfig,
+        on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+    """Train `net` in place; returns the mean CTC loss of every epoch."""
+    rng = np.random.default_rng(config.seed + 1)
+    keys = list(net.params)
+    opt = Adam([net.params[k] for k in keys])
+    widths = np.array([x.shape[1] for x in inputs])
+    steps_per_epoch = math.ceil(len(inputs) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    step = 0
+    losses = []
+    for epoch in range(config.epochs):
+        seen, running = 0, 0.0
+        for idx in _batches(widths, config.batch_size, rng):
+            warm = min(1.0, (step + 1) / steps_per_epoch)
+            lr = config.lr * warm * 0.5 * (1 + math.cos(math.pi * step / total))
+            logits, cache = net.forward(_stack(inputs, idx), keep=True)
+            loss, grad = sequence.ctc_loss(logits, [texts[i] for i in idx])
+            grads = net.backward(grad, cache)
+            opt.step([np.clip(grads[k], -5.0, 5.0) for k in keys], lr)
+            running += loss * len(idx)
+            seen += len(idx)
+            step += 1
+        losses.append(running / seen)
+        if on_epoch:
+            on_epoch(epoch + 1, losses[-1])
+    return losses
+
+
+def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
+                         log: Callable[[str], None] | None = None, progress=None,
+                         on_epoch: Callable[[int, float], None] | None = None) -> sequence.SeqNet:
+    """Render `config.strips` strips in `fonts`, train a fresh network on them, return it."""
+    say = log or (lambda message: None)
+    inputs, texts = make_strips(config.strips, seed=config.seed, fonts=fonts, length=config.length, jobs=jobs,
+                                progress=progress)
+    say(f"{len(inputs)} strips rendered ({', '.join(f'{k} {v:.0%}' for k, v in MIX.items())})")
+    net = sequence.SeqNet.create(channels=config.channels, hidden=config.hidden, seed=config.seed)
+    losses = fit(net, inputs, texts, config=config, on_epoch=on_epoch)
+    from synth.fonts import HELD_OUT_FAMILIES
+
+    net.meta.update(config=config.to_dict(), mix=MIX, losses=losses, fonts=sorted({f.family for f in fonts}),
+                    held_out_families=list(HELD_OUT_FAMILIES))
+    return net

@@ -1,0 +1,187 @@
+"""The sequence network: CTC against brute force, gradients against finite differences,
+decoding, model files, and a tiny network that learns."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from ocr import sequence
+from ocr.errors import ModelError
+from ocr.seqtrain import SeqConfig, fit, make_strips
+from synth import fonts as font_lib
+from tests.helpers import MODEL28, print_strip
+
+K = sequence.BLANK + 1
+
+
+def _collapse(path) -> str:
+    out, prev = [], None
+    for k in path:
+        if k != sequence.BLANK and k != prev:
+            out.append(sequence.CLASSES[k])
+        prev = k
+    return "".join(out)
+
+
+def _brute_force(logits: np.ndarray, text: str) -> float:
+    """P(text) by summing over every one of the K**T frame labellings."""
+    p = np.exp(sequence.log_softmax(logits.astype(np.float64)))
+    total = 0.0
+    for path in itertools.product(range(K), repeat=len(p)):
+        if _collapse(path) == text:
+            total += float(np.prod(p[np.arange(len(p)), path]))
+    return total
+
+
+@pytest.mark.parametrize("text", ["", "7", "33", "12", "404"])
+def test_ctc_loss_is_the_probability_summed_over_every_alignment(text):
+    logits = np.random.default_rng(len(text)).normal(0, 2, (1, 5, K)).astype(np.float32)
+    loss, _ = sequence.ctc_loss(logits, [text])
+    assert loss == pytest.approx(-np.log(_brute_force(logits[0], text)), rel=1e-4)
+    assert sequence.label_probability(sequence.log_softmax(logits[0]), text) == pytest.approx(
+        _brute_force(logits[0], text), rel=1e-4)
+
+
+def test_a_label_too_long_for_its_columns_has_no_probability():
+    logits = np.zeros((1, 3, K), np.float32)
+    assert sequence.label_probability(sequence.log_softmax(logits[0]), "111") < 1e-20  # "111" needs 5 columns
+
+
+def test_ctc_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 1, (3, 6, K)).astype(np.float32)
+    labels = ["12", "", "99"]
+    _, grad = sequence.ctc_loss(logits, labels)
+    eps = 1e-2
+    for _ in range(12):
+        idx = tuple(int(rng.integers(0, s)) for s in logits.shape)
+        up, down = logits.copy(), logits.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        numeric = (sequence.ctc_loss(up, labels)[0] - sequence.ctc_loss(down, labels)[0]) / (2 * eps)
+        assert grad[idx] == pytest.approx(numeric, abs=2e-3)
+
+
+def test_network_gradients_match_finite_differences():
+    rng = np.random.default_rng(2)
+    net = sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, seed=3)
+    net.params = {k: v.astype(np.float64) for k, v in net.params.items()}  # finite differences need the precision
+    x = rng.random((2, sequence.HEIGHT, 24))
+    labels = ["5", "61"]
+
+    def loss() -> float:
+        logits, _ = net.forward(x)
+        return sequence.ctc_loss(logits.astype(np.float64), labels)[0]
+
+    logits, cache = net.forward(x, keep=True)
+    grads = net.backward(sequence.ctc_loss(logits, labels)[1].astype(np.float64), cache)
+    for name in ("c0_w", "c1_w", "c2_w", "c2_b", "h_w", "o_b"):
+        p = net.params[name]
+        for _ in range(3):
+            idx = tuple(int(rng.integers(0, s)) for s in p.shape)
+            old = p[idx]
+            p[idx] = old + 1e-3
+            up = loss()
+            p[idx] = old - 1e-3
+            down = loss()
+            p[idx] = old
+            assert grads[name][idx] == pytest.approx((up - down) / 2e-3, rel=0.05, abs=1e-3), name
+
+
+def test_best_path_merges_repeats_and_drops_blanks():
+    frames = [1, 1, sequence.BLANK, 1, 2, 2, sequence.BLANK, sequence.BLANK, 0]
+    logp = np.full((len(frames), K), np.log(0.01), np.float32)
+    logp[np.arange(len(frames)), frames] = np.log(0.9)
+    text, spans, probs = sequence.best_path(logp)
+    assert text == "1120"
+    assert spans == [(0, 1), (3, 3), (4, 5), (8, 8)]
+    assert probs == pytest.approx([0.9] * 4)
+
+
+def test_strip_input_ignores_polarity_and_keeps_the_aspect_ratio():
+    gray = print_strip("40172")
+    dark = sequence.strip_input(gray, light_ink=False)
+    light = sequence.strip_input(255 - gray, light_ink=True)
+    assert dark.shape[0] == sequence.HEIGHT and dark.shape[1] % sequence.STRIDE == 0
+    assert abs(dark.shape[1] - gray.shape[1] * sequence.HEIGHT / gray.shape[0]) <= sequence.STRIDE
+    np.testing.assert_allclose(dark, light, atol=1e-6)
+    assert dark.min() == 0.0 and dark.max() == 1.0
+
+
+def test_model_file_round_trip(tmp_path):
+    net = sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, seed=0)
+    net.meta["note"] = "kept"
+    loaded = sequence.load(sequence.save(tmp_path / "s.npz", net))
+    assert loaded.meta["note"] == "kept"
+    for k, v in net.params.items():
+        np.testing.assert_array_equal(loaded.params[k], v)
+    x = np.random.default_rng(0).random((1, sequence.HEIGHT, 40)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.log_probs(x), net.log_probs(x))
+
+
+def test_broken_sequence_model_files_are_clear_errors(tmp_path):
+    good = sequence.save(tmp_path / "good.npz", sequence.SeqNet.create(channels=(3, 4, 5), hidden=8))
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:300])
+    with np.load(good) as data:
+        arrays = {k: data[k] for k in data.files}
+    mismatched = tmp_path / "mismatched.npz"
+    np.savez(mismatched, **{**arrays, "h_w": arrays["h_w"][:-1]})
+    other_height = tmp_path / "other_height.npz"
+    meta = json.loads(str(arrays["meta"]))
+    np.savez(other_height, **{**arrays, "meta": np.array(json.dumps({**meta, "height": 48}))})
+    nan = tmp_path / "nan.npz"
+    np.savez(nan, **{**arrays, "o_b": np.full_like(arrays["o_b"], np.nan)})
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, **{**arrays, "o_w": np.array([object()], dtype=object)})
+    cases = {tmp_path / "missing.npz": "no such", tmp_path: "is a directory", truncated: "not a valid",
+             MODEL28: "not a sequence model", mismatched: "mismatched shapes", other_height: "another input",
+             nan: "non-finite", pickled: "pickled"}
+    for path, phrase in cases.items():
+        with pytest.raises(ModelError, match=phrase) as info:
+            sequence.load(path)
+        assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def train_fonts():
+    return font_lib.split_held_out(font_lib.bundled_fonts())[0]
+
+
+def test_strips_are_the_same_for_a_seed_whatever_the_jobs(train_fonts):
+    a = make_strips(6, seed=4, fonts=train_fonts, jobs=1)
+    b = make_strips(6, seed=4, fonts=train_fonts, jobs=2)
+    c = make_strips(6, seed=5, fonts=train_fonts, jobs=1)
+    assert a[1] == b[1] and all(np.array_equal(x, y) for x, y in zip(a[0], b[0]))
+    assert a[1] != c[1]
+    assert all(x.shape[0] == sequence.HEIGHT and x.dtype == np.float32 for x in a[0])
+
+
+def test_a_tiny_network_learns_and_training_is_deterministic(train_fonts):
+    inputs, texts = make_strips(48, seed=0, fonts=train_fonts, mix={"plain": 1.0}, length=(2, 3))
+    config = SeqConfig(epochs=4, batch_size=8, lr=3e-3, seed=0)
+
+    def train():
+        net = sequence.SeqNet.create(channels=(4, 8, 8), hidden=16, seed=0)
+        return net, fit(net, inputs, texts, config=config)
+
+    (net, losses), (again, _) = train(), train()
+    assert losses[-1] < 0.7 * losses[0]
+    for k in net.params:
+        np.testing.assert_array_equal(net.params[k], again.params[k])
+
+
+def test_reading_a_strip_gives_glyph_boxes_inside_the_image():
+    net = sequence.load(sequence.default_sequence_path())
+    gray = print_strip("40172")
+    reading, p_empty = sequence.read_strips(net, [gray], [False])[0]
+    assert reading.text == "40172"
+    assert 0.5 < reading.confidence <= 1 and p_empty < 0.01 and reading.engine == "sequence"
+    xs = [g.box[0] for g in reading.glyphs]
+    assert xs == sorted(xs)
+    for g in reading.glyphs:
+        x, y, w, h = g.box
+        assert 0 <= x and x + w <= gray.shape[1] and 0 <= y and y + h <= gray.shape[0] and w > 0 and h > 0
+        assert len(g.alternatives) == 2 and all(p <= g.prob for _, p in g.alternatives)
