@@ -89,6 +89,11 @@ def save(path: str | Path, model: Model) -> Path:
     arrays = {f"W{i}": w.astype(np.float32) for i, w in enumerate(net.weights)}
     arrays |= {f"b{i}": b.astype(np.float32) for i, b in enumerate(net.biases)}
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    return write_npz(path, arrays)
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` to ``path`` as an ``.npz`` atomically (temporary file, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -100,6 +105,20 @@ def save(path: str | Path, model: Model) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_npz(path: Path, kind: str = "model file") -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path``, never unpickling; a ModelError names ``kind``."""
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else f"no such {kind}"
+        raise ModelError(f"{path}: {what}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except ValueError as e:  # object arrays need pickle, which we refuse
+        raise ModelError(f"{path}: not a valid {kind} (holds pickled objects: {e})") from e
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise ModelError(f"{path}: not a valid {kind} ({e})") from e
 
 
 def _umask() -> int:
@@ -116,17 +135,7 @@ def load(path: str | Path) -> Model:
             disagree with the metadata, non-finite weights, or a newer format version.
     """
     path = Path(path)
-    if not path.is_file():
-        what = "is a directory" if path.is_dir() else "no such model file"
-        raise ModelError(f"{path}: {what}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except ValueError as e:  # object arrays need pickle, which we refuse
-        raise ModelError(f"{path}: not a valid model file (holds pickled objects: {e})") from e
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise ModelError(f"{path}: not a valid model file ({e})") from e
-    return _from_arrays(path, arrays)
+    return _from_arrays(path, read_npz(path))
 
 
 def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Model:

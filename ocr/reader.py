@@ -119,7 +119,8 @@ class Reader:
             if isinstance(sequence, sequence_io.SeqNet):
                 self.sequence = sequence
             else:
-                self.sequence = sequence_io.load(sequence if sequence is not None else sequence_io.default_sequence_path())
+                path = sequence if sequence is not None else sequence_io.default_sequence_path()
+                self.sequence = sequence_io.load(path)
 
     def trace(self, source: Any, *, length: int | None = None, drop_rejected: bool = False,
               name: str | None = None, pattern: str | Pattern | None = None) -> Trace:
@@ -246,8 +247,9 @@ class Reader:
             glyphs = traces[i].reading
             if self.engine == "sequence" or _prefer_sequence(glyphs, seq):
                 chosen = seq
-            elif glyphs.text and not seq.text and p_empty >= EMPTY_SURE and _doubtful(traces[i], self.model.reject_index):
-                chosen = replace(decode.EMPTY, engine="sequence")  # a doubtful guess that the sequence network is sure is no digit
+            elif (glyphs.text and not seq.text and p_empty >= EMPTY_SURE
+                  and _doubtful(traces[i], self.model.reject_index)):
+                chosen = replace(decode.EMPTY, engine="sequence")  # a doubtful guess where it is sure of no digit
             else:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq,
@@ -526,11 +528,12 @@ def _prefer_sequence(glyphs: Reading, seq: Reading) -> bool:
 
 def _expected(reading: Reading, length: int | None, pattern: Pattern | None) -> Reading:
     """``reading`` when it holds the expected count of digits (printed in ``pattern``), else empty."""
+    empty = replace(decode.EMPTY, engine=reading.engine)
     if pattern is not None:
         low, high = pattern.n_digits
-        return pattern.apply(reading) if low <= len(reading.text) <= high else decode.EMPTY
+        return replace(pattern.apply(reading), engine=reading.engine) if low <= len(reading.text) <= high else empty
     if length is not None and len(reading.text) != length:
-        return decode.EMPTY
+        return empty
     return reading
 
 

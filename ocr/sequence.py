@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import numpy as np
 
 from ocr.decode import Glyph, Reading
 from ocr.errors import ModelError
+from ocr.model import read_npz, write_npz
 
 __all__ = ["HEIGHT", "STRIDE", "BLANK", "SeqNet", "strip_input", "ctc_loss", "best_path",
            "label_probability", "read_strips", "save", "load", "default_sequence_path"]
@@ -150,7 +149,8 @@ class SeqNet:
         params: dict[str, np.ndarray] = {}
         fan_in = 1
         for i, c in enumerate(channels):
-            params[f"c{i}_w"] = (rng.standard_normal((9 * fan_in, c)) * math.sqrt(2.0 / (9 * fan_in))).astype(np.float32)
+            scale = math.sqrt(2.0 / (9 * fan_in))
+            params[f"c{i}_w"] = (rng.standard_normal((9 * fan_in, c)) * scale).astype(np.float32)
             params[f"c{i}_b"] = np.zeros(c, np.float32)
             fan_in = c
         features = 3 * (HEIGHT // 8) * channels[-1]
@@ -312,7 +312,7 @@ def label_probability(logp: np.ndarray, text: str) -> float:
     return float(np.exp(loglik[0]))
 
 
-def _glyph_boxes(x: np.ndarray, spans: list[tuple[int, int]], shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+def _glyph_boxes(x: np.ndarray, spans: list[tuple[int, int]], shape: tuple[int, int]) -> list[tuple[int, ...]]:
     """A box in the original image's pixels for each character's span of output columns.
 
     CTC marks a character in one or two columns, not over its whole width: each box
@@ -380,19 +380,7 @@ def save(path: str | Path, net: SeqNet) -> Path:
             "stride": STRIDE, "classes": CLASSES}
     arrays = {k: net.params[k].astype(np.float32) for k in _SHAPES}
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_npz(path, arrays)
 
 
 def load(path: str | Path) -> SeqNet:
@@ -403,15 +391,7 @@ def load(path: str | Path) -> SeqNet:
             non-finite weights, or a file of another kind or version.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: {'is a directory' if path.is_dir() else 'no such sequence model file'}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except ValueError as e:
-        raise ModelError(f"{path}: not a valid sequence model (holds pickled objects: {e})") from e
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise ModelError(f"{path}: not a valid sequence model ({e})") from e
+    arrays = read_npz(path, "sequence model file")
     try:
         meta = json.loads(str(arrays.pop("meta")))
     except (KeyError, ValueError) as e:
