@@ -178,7 +178,8 @@ def _reader(options: BatchOptions):
         from ocr import image
         from ocr.reader import Reader
 
-        _readers[key] = Reader(options.model, engine=options.engine, max_pixels=options.max_pixels or image.MAX_PIXELS,
+        _readers[key] = Reader(options.model, engine=options.engine,
+                               max_pixels=options.max_pixels or image.MAX_PIXELS,
                                max_bytes=options.max_bytes or image.MAX_BYTES)
     return _readers[key]
 
@@ -378,10 +379,9 @@ def _check_model(options: BatchOptions) -> None:
     """Load the models once here so that a bad file or engine fails fast, not in every worker."""
     from ocr import model as model_io
     from ocr import sequence
-    from ocr.reader import ENGINES
+    from ocr.reader import check_engine
 
-    if options.engine not in ENGINES:
-        raise InputError(f"unknown engine {options.engine!r}; valid engines: {', '.join(ENGINES)}")
+    check_engine(options.engine)
     model_io.load(options.model if options.model is not None else model_io.default_model_path())
     if options.engine != "glyphs":
         sequence.load(sequence.default_sequence_path())

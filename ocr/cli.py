@@ -46,7 +46,8 @@ MinConfidence = Annotated[
     float,
     typer.Option("--min-confidence", min=0.0, max=1.0,
                  help="Refuse a reading whose confidence (the product of its glyphs' probabilities, or "
-                      "the sequence network's probability of the whole text) is below this: it counts as empty (exit code 1). 0 keeps every reading."),
+                      "the sequence network's probability of the whole text) is below this: it counts as "
+                      "empty (exit code 1). 0 keeps every reading."),
 ]
 Engine = Annotated[
     str,
@@ -319,10 +320,9 @@ def batch(
     batch_lib.single_threaded()  # this process reads too with --jobs 1; workers set their own
     if pattern is not None:
         parse_pattern(pattern)  # a bad pattern is a usage error before any file is read
-    from ocr.reader import ENGINES
+    from ocr.reader import check_engine
 
-    if engine not in ENGINES:  # so is a bad engine
-        raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+    check_engine(engine)  # so is a bad engine
     options = dict(model=model, length=length, roi=_parse_roi(roi), dask=dask,
                    max_pixels=max_pixels, max_bytes=max_bytes, pattern=pattern,
                    min_confidence=min_confidence, engine=engine)
@@ -618,7 +618,7 @@ def train_sequence(
 
     It reads captchas and touching digits without cutting them into glyphs; 'ocr read' asks it about tangled or doubtful strips (--engine auto). It trains on rendered strips, about half of them captchas, with no-digit images among them; the held-out font families stay out.
 
-    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about half an hour on two cores).
+    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 20 minutes on two cores).
     """
     from ocr import sequence
     from ocr.seqtrain import SeqConfig, build_sequence_model

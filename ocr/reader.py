@@ -34,13 +34,19 @@ from ocr.errors import InputError, OcrError
 from ocr.pattern import Pattern
 from ocr.pattern import parse as parse_pattern
 
-__all__ = ["Reader", "read", "Trace", "ENGINES"]
+__all__ = ["Reader", "read", "Trace", "ENGINES", "check_engine"]
 
 ENGINES = ("auto", "glyphs", "sequence")
 """How to read: ``glyphs`` cuts the strip into glyphs and classifies each; ``sequence`` reads
 the whole strip with the CTC network (``ocr.sequence``); ``auto`` reads glyphs and asks the
 sequence network too when the strip is tangled (a segment wider than a digit) or the glyph
 reading is doubtful, keeping whichever reading is surer."""
+
+
+def check_engine(engine: str) -> None:
+    """Raise InputError unless ``engine`` is one of ``ENGINES``."""
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
 
 # A segment this many times wider than high may be touching digits: try to cut it, unless
 # the network reads it whole as a digit with at least SURE probability (a wide "0").
@@ -106,8 +112,7 @@ class Reader:
     def __init__(self, model: str | Path | model_io.Model | None = None, *, engine: str = "auto",
                  sequence: str | Path | sequence_io.SeqNet | None = None,
                  max_pixels: int = image.MAX_PIXELS, max_bytes: int = image.MAX_BYTES) -> None:
-        if engine not in ENGINES:
-            raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+        check_engine(engine)
         self.engine = engine
         self.limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
         if isinstance(model, model_io.Model):

@@ -9,6 +9,7 @@ gives the same strips, batches and weights.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -68,20 +69,15 @@ def make_strips(n: int, *, seed: int, fonts: Sequence, length: tuple[int, int] =
     seeds = rng.integers(0, 2**63 - 1, size=n)
     work = [(int(s), names[k], list(fonts), length) for s, k in zip(seeds, picks)]
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            items = []
-            for item in pool.map(_strip_item, work, chunksize=64):
-                items.append(item)
-                if progress:
-                    progress(1)
-    else:
-        items = []
-        for w in work:
-            items.append(_strip_item(w))
+    inputs, texts = [], []
+    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else contextlib.nullcontext() as pool:
+        results = pool.map(_strip_item, work, chunksize=64) if pool else map(_strip_item, work)
+        for x, text in results:  # in the order of `work`, either way
+            inputs.append(x)
+            texts.append(text)
             if progress:
                 progress(1)
-    return [x for x, _ in items], [t for _, t in items]
+    return inputs, texts
 
 
 def _batches(widths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:

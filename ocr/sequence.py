@@ -29,7 +29,7 @@ from ocr.errors import ModelError
 from ocr.model import read_npz, write_npz
 
 __all__ = ["HEIGHT", "STRIDE", "BLANK", "SeqNet", "strip_input", "ctc_loss", "best_path",
-           "label_probability", "read_strips", "save", "load", "default_sequence_path"]
+           "label_probability", "label_probabilities", "read_strips", "save", "load", "default_sequence_path"]
 
 HEIGHT = 32  # rows of the network's input
 STRIDE = 4  # input columns per output column
@@ -235,8 +235,8 @@ def _lse(*terms: np.ndarray) -> np.ndarray:
     return top + np.log(sum(np.exp(term - top) for term in terms))
 
 
-def _alpha_beta(lp: np.ndarray, ext: np.ndarray, lengths: np.ndarray):
-    """Forward and backward variables (N, T, L) in log space over the extended labels."""
+def _forward(lp: np.ndarray, ext: np.ndarray, lengths: np.ndarray):
+    """The forward variables (N, T, L) in log space over the extended labels, and log P(label)."""
     n, t_max, l_max = lp.shape
     valid = np.arange(l_max)[None, :] < lengths[:, None]
     skip = np.zeros_like(valid)
@@ -251,6 +251,18 @@ def _alpha_beta(lp: np.ndarray, ext: np.ndarray, lengths: np.ndarray):
         a1 = np.concatenate([neg1, a], axis=1)[:, :l_max]
         a2 = np.where(skip, np.concatenate([neg2, a], axis=1)[:, :l_max], _NEG)
         alpha[:, t] = np.where(valid, _lse(a, a1, a2) + lp[:, t], _NEG)
+    rows = np.arange(n)
+    end = alpha[rows, t_max - 1, lengths - 1]
+    end2 = np.where(lengths > 1, alpha[rows, t_max - 1, np.maximum(lengths - 2, 0)], _NEG)
+    return alpha, _lse(end, end2), skip, valid
+
+
+def _alpha_beta(lp: np.ndarray, ext: np.ndarray, lengths: np.ndarray):
+    """Forward and backward variables (N, T, L) in log space over the extended labels, and log P(label)."""
+    alpha, loglik, skip, valid = _forward(lp, ext, lengths)
+    n, t_max, l_max = lp.shape
+    neg1 = np.full((n, 1), _NEG, np.float32)
+    neg2 = np.full((n, 2), _NEG, np.float32)
     beta = np.full((n, t_max, l_max), _NEG, np.float32)
     rows = np.arange(n)
     beta[rows, t_max - 1, lengths - 1] = lp[rows, t_max - 1, lengths - 1]
@@ -263,9 +275,7 @@ def _alpha_beta(lp: np.ndarray, ext: np.ndarray, lengths: np.ndarray):
         b1 = np.concatenate([b, neg1], axis=1)[:, 1:]
         b2 = np.where(skip_next, np.concatenate([b, neg2], axis=1)[:, 2:], _NEG)
         beta[:, t] = np.where(valid, _lse(b, b1, b2) + lp[:, t], _NEG)
-    end = alpha[rows, t_max - 1, lengths - 1]
-    end2 = np.where(has_two, alpha[rows, t_max - 1, np.maximum(lengths - 2, 0)], _NEG)
-    return alpha, beta, _lse(end, end2)
+    return alpha, beta, loglik
 
 
 def ctc_loss(logits: np.ndarray, labels: list[str]) -> tuple[float, np.ndarray]:
@@ -306,10 +316,15 @@ def best_path(logp: np.ndarray) -> tuple[str, list[tuple[int, int]], list[float]
 
 def label_probability(logp: np.ndarray, text: str) -> float:
     """P(text | strip): the CTC probability of `text`, summed over every alignment."""
-    ext, lengths = _extended([text])
-    lp = logp[None][:, :, ext[0]]
-    _, _, loglik = _alpha_beta(lp.astype(np.float32), ext, lengths)
-    return float(np.exp(loglik[0]))
+    return label_probabilities(logp, [text])[0]
+
+
+def label_probabilities(logp: np.ndarray, texts: list[str]) -> list[float]:
+    """P(text | strip) for each of `texts` under one strip's (T, 11) log-probabilities, in one pass."""
+    ext, lengths = _extended(texts)
+    lp = logp[:, ext].transpose(1, 0, 2)  # (len(texts), T, L)
+    _, loglik, _, _ = _forward(lp.astype(np.float32), ext, lengths)
+    return np.exp(loglik).tolist()
 
 
 def _glyph_boxes(x: np.ndarray, spans: list[tuple[int, int]], shape: tuple[int, int]) -> list[tuple[int, ...]]:
@@ -336,18 +351,21 @@ def _glyph_boxes(x: np.ndarray, spans: list[tuple[int, int]], shape: tuple[int, 
     return boxes
 
 
-def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int]) -> Reading:
-    """The `Reading` of one strip: best path text, P(text) as confidence, a glyph per digit."""
+def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int]) -> tuple[Reading, float]:
+    """The `Reading` of one strip (best path text, P(text) as confidence, a glyph per digit)
+    and P(""), the probability that the strip holds no digit."""
     text, spans, probs = best_path(logp)
+    p_text, p_empty = label_probabilities(logp, [text, ""])
     if not text:
-        return Reading(text="", confidence=0.0, glyphs=(), engine="sequence")
+        return Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty
     glyphs = []
     for ch, (a, b), prob, box in zip(text, spans, probs, _glyph_boxes(x, spans, shape)):
         peak = a + int(logp[a:b + 1, CLASSES.index(ch)].argmax())
         p = np.exp(logp[peak, :BLANK])
         others = [k for k in np.argsort(-p).tolist() if CLASSES[k] != ch][:2]
-        glyphs.append(Glyph(char=ch, box=box, prob=prob, alternatives=tuple((CLASSES[k], float(p[k])) for k in others)))
-    return Reading(text=text, confidence=label_probability(logp, text), glyphs=tuple(glyphs), engine="sequence")
+        alternatives = tuple((CLASSES[k], float(p[k])) for k in others)
+        glyphs.append(Glyph(char=ch, box=box, prob=prob, alternatives=alternatives))
+    return Reading(text=text, confidence=p_text, glyphs=tuple(glyphs), engine="sequence"), p_empty
 
 
 def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool]) -> list[tuple[Reading, float]]:
@@ -364,7 +382,7 @@ def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool]) ->
     for idx in by_width.values():
         logp = net.log_probs(np.stack([inputs[i] for i in idx]))
         for row, i in zip(logp, idx):
-            out[i] = (_reading(inputs[i], row, grays[i].shape), label_probability(row, ""))
+            out[i] = _reading(inputs[i], row, grays[i].shape)
     return out  # type: ignore[return-value]
 
 
@@ -406,9 +424,11 @@ def load(path: str | Path) -> SeqNet:
     if missing:
         raise ModelError(f"{path}: sequence model lacks {', '.join(missing)}")
     p = {k: arrays[k].astype(np.float32) for k in _SHAPES}
+    if any(p[k].ndim != (2 if k.endswith("_w") else 1) for k in _SHAPES):
+        raise ModelError(f"{path}: sequence model arrays have mismatched shapes")
     expected_in = [9, 9 * p["c0_w"].shape[-1], 9 * p["c1_w"].shape[-1]]
-    ok = all(p[f"c{i}_w"].ndim == 2 and p[f"c{i}_w"].shape[0] == expected_in[i]
-             and p[f"c{i}_b"].shape == (p[f"c{i}_w"].shape[1],) for i in range(3))
+    ok = all(p[f"c{i}_w"].shape[0] == expected_in[i] and p[f"c{i}_b"].shape == (p[f"c{i}_w"].shape[1],)
+             for i in range(3))
     ok = ok and p["h_w"].shape[0] == 3 * (HEIGHT // 8) * p["c2_w"].shape[1] and p["h_b"].shape == (p["h_w"].shape[1],)
     ok = ok and p["o_w"].shape == (p["h_w"].shape[1], BLANK + 1) and p["o_b"].shape == (BLANK + 1,)
     if not ok:

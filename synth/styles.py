@@ -26,7 +26,8 @@ from synth import augment
 from synth.fonts import Font, load_font
 from synth.render import Box, Strip, classic_font, render_classic, render_strip, render_text
 
-__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "crowded_captcha", "stroke_strip", "pick_font", "random_digits"]
+__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "crowded_captcha", "stroke_strip", "pick_font",
+           "random_digits"]
 
 STYLES: tuple[str, ...] = ("plain", "noisy", "captcha", "plate", "field", "classic", "touching", "nodigit")
 DIGIT_STYLES: tuple[str, ...] = tuple(style for style in STYLES if style != "nodigit")
@@ -283,8 +284,9 @@ def crowded_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: 
     """A harder captcha than the ``captcha`` style, for training the sequence network.
 
     Glyphs overlap their neighbours by up to a quarter of their width (bold ones: a tenth, so
-    that a person can still read them), vary in size by up to ±25% and turn by up to 25°, and a shower of dots falls over everything, digits included:
-    the layout of many captcha generators, which no cut between glyphs can part. Not one of
+    that a person can still read them), vary in size by up to ±25% and turn by up to 25°, and
+    a shower of dots falls over everything, digits included: the layout of many captcha
+    generators, which no cut between glyphs can part. Not one of
     `STYLES` (the glyph network never trains on it): ``sequence`` training asks for it by name.
     """
     text = random_digits(rng, length)

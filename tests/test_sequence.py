@@ -132,12 +132,14 @@ def test_broken_sequence_model_files_are_clear_errors(tmp_path):
     other_height = tmp_path / "other_height.npz"
     meta = json.loads(str(arrays["meta"]))
     np.savez(other_height, **{**arrays, "meta": np.array(json.dumps({**meta, "height": 48}))})
+    flat = tmp_path / "flat.npz"  # a weight matrix saved as a scalar
+    np.savez(flat, **{**arrays, "c0_w": np.float32(1.0)})
     nan = tmp_path / "nan.npz"
     np.savez(nan, **{**arrays, "o_b": np.full_like(arrays["o_b"], np.nan)})
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, **{**arrays, "o_w": np.array([object()], dtype=object)})
     cases = {tmp_path / "missing.npz": "no such", tmp_path: "is a directory", truncated: "not a valid",
-             MODEL28: "not a sequence model", mismatched: "mismatched shapes", other_height: "another input",
+             MODEL28: "not a sequence model", mismatched: "mismatched shapes", flat: "mismatched shapes", other_height: "another input",
              nan: "non-finite", pickled: "pickled"}
     for path, phrase in cases.items():
         with pytest.raises(ModelError, match=phrase) as info:
