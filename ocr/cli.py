@@ -610,6 +610,9 @@ def train_sequence(
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the strips.")] = 10,
     batch_size: Annotated[int, typer.Option(min=1, help="Strips per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate (Adam, cosine decay).")] = 2e-3,
+    channels: Annotated[str, typer.Option(help="Channels of the three convolution layers, comma separated.")] = "16,32,48",
+    hidden: Annotated[int, typer.Option(min=1, help="Units of each temporal layer.")] = 128,
+    layers: Annotated[int, typer.Option(min=1, max=2, help="Temporal layers after the convolutions (2 sees wider).")] = 1,
     fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also train on the fonts in this folder.")] = None,
     system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also train on the system's fonts.")] = False,
     jobs: Annotated[int, typer.Option(min=0, help="Processes for rendering the strips (0 = all cores).")] = 0,
@@ -624,7 +627,8 @@ def train_sequence(
     from ocr.seqtrain import SeqConfig, build_sequence_model
     from synth import fonts as font_lib
 
-    config = SeqConfig(strips=strips, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+    config = SeqConfig(strips=strips, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden,
+                       layers=layers, channels=_channels(channels))
     train_fonts, _ = font_lib.split_held_out(_fonts(fonts, system_fonts))
     with _Bars() as bars:
         rendered = bars.task("rendering strips", strips)
@@ -641,6 +645,16 @@ def train_sequence(
                                    on_epoch=show)
     sequence.save(out, net)
     _err(f"saved {out}  (final CTC loss {net.meta['losses'][-1]:.4f})")
+
+
+def _channels(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 1:
+        raise typer.BadParameter(f"--channels takes three positive integers such as 16,32,48, got {text!r}")
+    return values  # type: ignore[return-value]
 
 
 def _parse_focus(text: str) -> Optional[tuple[int, ...]]:

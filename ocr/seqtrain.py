@@ -37,6 +37,7 @@ class SeqConfig:
     lr: float = 2e-3
     channels: tuple[int, int, int] = (16, 32, 48)
     hidden: int = 128
+    layers: int = 1
     length: tuple[int, int] = (3, 9)
     seed: int = 0
 
@@ -133,7 +134,8 @@ def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
     inputs, texts = make_strips(config.strips, seed=config.seed, fonts=fonts, length=config.length, jobs=jobs,
                                 progress=progress)
     say(f"{len(inputs)} strips rendered ({', '.join(f'{k} {v:.0%}' for k, v in MIX.items())})")
-    net = sequence.SeqNet.create(channels=config.channels, hidden=config.hidden, seed=config.seed)
+    net = sequence.SeqNet.create(channels=config.channels, hidden=config.hidden, layers=config.layers,
+                                 seed=config.seed)
     losses = fit(net, inputs, texts, config=config, on_epoch=on_epoch)
     from synth.fonts import HELD_OUT_FAMILIES
 

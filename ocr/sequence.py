@@ -3,8 +3,9 @@
 Captchas join their digits with crossing curves, warp and overlap them, so no cut between
 glyphs is clean. This network never cuts. The strip is scaled to ``HEIGHT`` rows, three
 3×3 convolution layers (ReLU, max pooling) turn it into one feature column every four pixels,
-a window of three columns feeds a hidden layer, and a softmax per column says which digit is
-under it, or none ("blank"). Connectionist temporal classification (Graves et al., 2006)
+a window of three columns feeds a hidden layer (and, in a two-layer model, a window of three
+hidden columns feeds a second one, which widens what each column sees), and a softmax per
+column says which digit is under it, or none ("blank"). Connectionist temporal classification (Graves et al., 2006)
 trains it from the digit string alone, without boxes, and reads it back: the best class per
 column, repeats merged, blanks dropped.
 
@@ -134,7 +135,8 @@ class SeqNet:
 
     Attributes:
         params: ``c0_w (9, C0)``, ``c0_b``, ``c1_w (9·C0, C1)``, ``c1_b``, ``c2_w``, ``c2_b``,
-            ``h_w (3·(HEIGHT/8)·C2, hidden)``, ``h_b``, ``o_w (hidden, 11)``, ``o_b``.
+            ``h_w (3·(HEIGHT/8)·C2, hidden)``, ``h_b``, optionally ``h2_w (3·hidden, hidden)`` and
+            ``h2_b`` (the second temporal layer), ``o_w (hidden, 11)``, ``o_b``.
     """
 
     params: dict[str, np.ndarray]
@@ -143,8 +145,11 @@ class SeqNet:
     POOLS = ((2, 2), (2, 2), (2, 1))  # max pooling after each convolution: rows, columns
 
     @classmethod
-    def create(cls, *, channels: tuple[int, int, int] = (16, 32, 48), hidden: int = 128, seed: int = 0) -> SeqNet:
-        """He-initialised weights from `seed`."""
+    def create(cls, *, channels: tuple[int, int, int] = (16, 32, 48), hidden: int = 128, layers: int = 1,
+               seed: int = 0) -> SeqNet:
+        """He-initialised weights from `seed`; `layers` temporal layers (1 or 2) after the convolutions."""
+        if layers not in (1, 2):
+            raise ValueError(f"layers must be 1 or 2, not {layers}")
         rng = np.random.default_rng(seed)
         params: dict[str, np.ndarray] = {}
         fan_in = 1
@@ -156,6 +161,9 @@ class SeqNet:
         features = 3 * (HEIGHT // 8) * channels[-1]
         params["h_w"] = (rng.standard_normal((features, hidden)) * math.sqrt(2.0 / features)).astype(np.float32)
         params["h_b"] = np.zeros(hidden, np.float32)
+        if layers == 2:
+            params["h2_w"] = (rng.standard_normal((3 * hidden, hidden)) * math.sqrt(2.0 / (3 * hidden))).astype(np.float32)
+            params["h2_b"] = np.zeros(hidden, np.float32)
         params["o_w"] = (rng.standard_normal((hidden, BLANK + 1)) * math.sqrt(1.0 / hidden)).astype(np.float32)
         params["o_b"] = np.zeros(BLANK + 1, np.float32)
         return cls(params)
@@ -176,28 +184,38 @@ class SeqNet:
             a = pooled
         n, h, t, c = a.shape
         f = a.transpose(0, 2, 1, 3).reshape(n, t, h * c)
-        win = _window(f)
-        hid = np.maximum(win.reshape(n * t, -1) @ p["h_w"] + p["h_b"], 0.0)
+        temporal = []
+        for name in self.temporal_layers:
+            win = _window(f)
+            hid = np.maximum(win.reshape(n * t, -1) @ p[f"{name}_w"] + p[f"{name}_b"], 0.0)
+            temporal.append((f.shape, win, hid))
+            f = hid.reshape(n, t, -1)
         logits = (hid @ p["o_w"] + p["o_b"]).reshape(n, t, -1)
         if keep:
-            cache.append((f.shape, win, hid, (h, c)))
+            cache.append((temporal, (h, c)))
         return logits, (cache if keep else None)
+
+    @property
+    def temporal_layers(self) -> tuple[str, ...]:
+        """Names of the temporal (column window) layers, in order: ``("h",)`` or ``("h", "h2")``."""
+        return ("h", "h2") if "h2_w" in self.params else ("h",)
 
     def backward(self, dlogits: np.ndarray, cache: list) -> dict[str, np.ndarray]:
         """Gradients of every parameter from the loss's gradient with respect to the logits."""
         p = self.params
         grads: dict[str, np.ndarray] = {}
-        fshape, win, hid, (h, c) = cache[-1]
+        temporal, (h, c) = cache[-1]
         n, t, _ = dlogits.shape
         d = dlogits.reshape(n * t, -1)
-        grads["o_w"] = hid.T @ d
+        grads["o_w"] = temporal[-1][2].T @ d
         grads["o_b"] = d.sum(axis=0)
-        dh = (d @ p["o_w"].T) * (hid > 0)
-        grads["h_w"] = win.reshape(n * t, -1).T @ dh
-        grads["h_b"] = dh.sum(axis=0)
-        dwin = (dh @ p["h_w"].T).reshape(n, t, -1)
-        df = _unwindow(dwin, fshape[2])
-        da = df.reshape(n, t, h, c).transpose(0, 2, 1, 3)
+        dout = d @ p["o_w"].T
+        for name, (fshape, win, hid) in reversed(list(zip(self.temporal_layers, temporal))):
+            dh = dout * (hid > 0)
+            grads[f"{name}_w"] = win.reshape(n * t, -1).T @ dh
+            grads[f"{name}_b"] = dh.sum(axis=0)
+            dout = _unwindow((dh @ p[f"{name}_w"].T).reshape(n, t, -1), fshape[2]).reshape(n * t, -1)
+        da = dout.reshape(n, t, h, c).transpose(0, 2, 1, 3)
         for i in reversed(range(len(self.POOLS))):
             cols, r, pooled = cache[i]
             ph, pw = self.POOLS[i]
@@ -389,6 +407,7 @@ def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool]) ->
 # --- files -------------------------------------------------------------------------------------
 
 _SHAPES = ("c0_w", "c0_b", "c1_w", "c1_b", "c2_w", "c2_b", "h_w", "h_b", "o_w", "o_b")
+_SECOND = ("h2_w", "h2_b")  # the optional second temporal layer
 
 
 def save(path: str | Path, net: SeqNet) -> Path:
@@ -396,7 +415,7 @@ def save(path: str | Path, net: SeqNet) -> Path:
     path = Path(path)
     meta = {**net.meta, "format": FORMAT, "format_version": FORMAT_VERSION, "height": HEIGHT,
             "stride": STRIDE, "classes": CLASSES}
-    arrays = {k: net.params[k].astype(np.float32) for k in _SHAPES}
+    arrays = {k: net.params[k].astype(np.float32) for k in (*_SHAPES, *_SECOND) if k in net.params}
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
     return write_npz(path, arrays)
 
@@ -423,14 +442,20 @@ def load(path: str | Path) -> SeqNet:
     missing = [k for k in _SHAPES if k not in arrays]
     if missing:
         raise ModelError(f"{path}: sequence model lacks {', '.join(missing)}")
-    p = {k: arrays[k].astype(np.float32) for k in _SHAPES}
-    if any(p[k].ndim != (2 if k.endswith("_w") else 1) for k in _SHAPES):
+    if any(k in arrays for k in _SECOND) and not all(k in arrays for k in _SECOND):
+        raise ModelError(f"{path}: sequence model has half of its second temporal layer")
+    names = [k for k in (*_SHAPES, *_SECOND) if k in arrays]
+    p = {k: arrays[k].astype(np.float32) for k in names}
+    if any(p[k].ndim != (2 if k.endswith("_w") else 1) for k in names):
         raise ModelError(f"{path}: sequence model arrays have mismatched shapes")
     expected_in = [9, 9 * p["c0_w"].shape[-1], 9 * p["c1_w"].shape[-1]]
     ok = all(p[f"c{i}_w"].shape[0] == expected_in[i] and p[f"c{i}_b"].shape == (p[f"c{i}_w"].shape[1],)
              for i in range(3))
     ok = ok and p["h_w"].shape[0] == 3 * (HEIGHT // 8) * p["c2_w"].shape[1] and p["h_b"].shape == (p["h_w"].shape[1],)
-    ok = ok and p["o_w"].shape == (p["h_w"].shape[1], BLANK + 1) and p["o_b"].shape == (BLANK + 1,)
+    hidden = p["h_w"].shape[1]
+    if "h2_w" in p:
+        ok = ok and p["h2_w"].shape == (3 * hidden, hidden) and p["h2_b"].shape == (hidden,)
+    ok = ok and p["o_w"].shape == (hidden, BLANK + 1) and p["o_b"].shape == (BLANK + 1,)
     if not ok:
         raise ModelError(f"{path}: sequence model arrays have mismatched shapes")
     if not all(np.isfinite(v).all() for v in p.values()):

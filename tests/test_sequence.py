@@ -64,9 +64,10 @@ def test_ctc_gradient_matches_finite_differences():
         assert grad[idx] == pytest.approx(numeric, abs=2e-3)
 
 
-def test_network_gradients_match_finite_differences():
+@pytest.mark.parametrize("layers", [1, 2])
+def test_network_gradients_match_finite_differences(layers):
     rng = np.random.default_rng(2)
-    net = sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, seed=3)
+    net = sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, layers=layers, seed=3)
     net.params = {k: v.astype(np.float64) for k, v in net.params.items()}  # finite differences need the precision
     x = rng.random((2, sequence.HEIGHT, 24))
     labels = ["5", "61"]
@@ -77,7 +78,8 @@ def test_network_gradients_match_finite_differences():
 
     logits, cache = net.forward(x, keep=True)
     grads = net.backward(sequence.ctc_loss(logits, labels)[1].astype(np.float64), cache)
-    for name in ("c0_w", "c1_w", "c2_w", "c2_b", "h_w", "o_b"):
+    assert set(grads) == set(net.params)
+    for name in ("c0_w", "c1_w", "c2_w", "c2_b", "h_w", "o_b", *(("h2_w", "h2_b") if layers == 2 else ())):
         p = net.params[name]
         for _ in range(3):
             idx = tuple(int(rng.integers(0, s)) for s in p.shape)
@@ -110,8 +112,9 @@ def test_strip_input_ignores_polarity_and_keeps_the_aspect_ratio():
     assert dark.min() == 0.0 and dark.max() == 1.0
 
 
-def test_model_file_round_trip(tmp_path):
-    net = sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, seed=0)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_model_file_round_trip(tmp_path, layers):
+    net = sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, layers=layers, seed=0)
     net.meta["note"] = "kept"
     loaded = sequence.load(sequence.save(tmp_path / "s.npz", net))
     assert loaded.meta["note"] == "kept"
@@ -138,9 +141,16 @@ def test_broken_sequence_model_files_are_clear_errors(tmp_path):
     np.savez(nan, **{**arrays, "o_b": np.full_like(arrays["o_b"], np.nan)})
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, **{**arrays, "o_w": np.array([object()], dtype=object)})
+    two = sequence.save(tmp_path / "two.npz", sequence.SeqNet.create(channels=(3, 4, 5), hidden=8, layers=2))
+    with np.load(two) as data:
+        two_arrays = {k: data[k] for k in data.files}
+    half = tmp_path / "half.npz"  # the second temporal layer's weights without its biases
+    np.savez(half, **{k: v for k, v in two_arrays.items() if k != "h2_b"})
+    narrow = tmp_path / "narrow.npz"
+    np.savez(narrow, **{**two_arrays, "h2_w": two_arrays["h2_w"][:, :-1]})
     cases = {tmp_path / "missing.npz": "no such", tmp_path: "is a directory", truncated: "not a valid",
              MODEL28: "not a sequence model", mismatched: "mismatched shapes", flat: "mismatched shapes", other_height: "another input",
-             nan: "non-finite", pickled: "pickled"}
+             nan: "non-finite", pickled: "pickled", half: "half of its second", narrow: "mismatched shapes"}
     for path, phrase in cases.items():
         with pytest.raises(ModelError, match=phrase) as info:
             sequence.load(path)
