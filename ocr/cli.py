@@ -606,13 +606,13 @@ def train(
 def train_sequence(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the sequence model (.npz).")],
     seed: Annotated[int, typer.Option(help="Seed for strips, batches and weights: the same seed gives the same model.")] = 0,
-    strips: Annotated[int, typer.Option(min=1, help="Synthetic strips to train on.")] = 40000,
+    strips: Annotated[int, typer.Option(min=1, help="Synthetic strips to train on.")] = 60000,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the strips.")] = 10,
     batch_size: Annotated[int, typer.Option(min=1, help="Strips per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate (Adam, cosine decay).")] = 2e-3,
-    channels: Annotated[str, typer.Option(help="Channels of the three convolution layers, comma separated.")] = "16,32,48",
-    hidden: Annotated[int, typer.Option(min=1, help="Units of each temporal layer.")] = 128,
-    layers: Annotated[int, typer.Option(min=1, max=2, help="Temporal layers after the convolutions (2 sees wider).")] = 1,
+    channels: Annotated[str, typer.Option(help="Channels of the three convolution layers, comma separated.")] = "32,64,96",
+    hidden: Annotated[int, typer.Option(min=1, help="Units of each temporal layer.")] = 256,
+    layers: Annotated[int, typer.Option(min=1, max=2, help="Temporal layers after the convolutions (2 sees wider).")] = 2,
     fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also train on the fonts in this folder.")] = None,
     system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also train on the system's fonts.")] = False,
     jobs: Annotated[int, typer.Option(min=0, help="Processes for rendering the strips (0 = all cores).")] = 0,
@@ -621,7 +621,7 @@ def train_sequence(
 
     It reads captchas and touching digits without cutting them into glyphs; 'ocr read' asks it about tangled or doubtful strips (--engine auto). It trains on rendered strips, about half of them captchas, with no-digit images among them; the held-out font families stay out.
 
-    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 20 minutes on two cores).
+    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 1 h 25 min on two cores shared with another training; less alone).
     """
     from ocr import sequence
     from ocr.seqtrain import SeqConfig, build_sequence_model

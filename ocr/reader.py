@@ -70,12 +70,16 @@ DOUBT = 0.5
 ALTERNATIVE_SURE = 0.8
 # The sequence network is asked about a strip with a segment this many times wider than high
 # (or a doubtful reading); its reading wins when at least SEQUENCE_SURE and surer than the glyphs'
-# (SEQUENCE_SURE_ALONE when the glyphs read nothing). A doubtful glyph reading becomes empty
-# when the sequence network reads nothing with probability EMPTY_SURE.
+# (SEQUENCE_SURE_ALONE, and SEQUENCE_MIN_ALONE digits unless a length or pattern is expected,
+# when the glyphs read nothing: a lone digit seen only by the sequence network is more often a
+# letter's stroke). A glyph reading becomes empty when the sequence network reads nothing with
+# probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not.
 TANGLED = 1.2
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.97
+SEQUENCE_MIN_ALONE = 2
 EMPTY_SURE = 0.5
+EMPTY_SURE_UNDOUBTED = 0.9
 
 
 @dataclass(frozen=True)
@@ -250,11 +254,12 @@ class Reader:
         for i, (seq, p_empty) in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity)):
             seq = _expected(seq, length, pattern)
             glyphs = traces[i].reading
-            if self.engine == "sequence" or _prefer_sequence(glyphs, seq):
+            expected = length is not None or pattern is not None
+            if self.engine == "sequence" or _prefer_sequence(glyphs, seq, expected=expected):
                 chosen = seq
-            elif (glyphs.text and not seq.text and p_empty >= EMPTY_SURE
-                  and _doubtful(traces[i], self.model.reject_index)):
-                chosen = replace(decode.EMPTY, engine="sequence")  # a doubtful guess where it is sure of no digit
+            elif glyphs.text and not seq.text and p_empty >= (
+                    EMPTY_SURE if _doubtful(traces[i], self.model.reject_index) else EMPTY_SURE_UNDOUBTED):
+                chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
             else:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq,
@@ -519,13 +524,16 @@ def _tangled(trace: Trace, reject: int | None) -> bool:
     return _doubtful(trace, reject)
 
 
-def _prefer_sequence(glyphs: Reading, seq: Reading) -> bool:
+def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False) -> bool:
     """Keep the sequence network's reading instead of the glyphs' one?
 
-    Only when it is surer, and at least ``SEQUENCE_SURE`` (``SEQUENCE_SURE_ALONE`` when the
-    glyphs read nothing: digits read where the glyph path saw none need more proof).
+    Only when it is surer, and at least ``SEQUENCE_SURE``. When the glyphs read nothing,
+    digits seen by the sequence network alone need more proof: ``SEQUENCE_SURE_ALONE``, and
+    ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected` (``--length``, ``--pattern``).
     """
     if not seq.text:
+        return False
+    if not glyphs.text and not expected and len(seq.text) < SEQUENCE_MIN_ALONE:
         return False
     need = SEQUENCE_SURE if glyphs.text else SEQUENCE_SURE_ALONE
     return seq.confidence >= need and seq.confidence > glyphs.confidence

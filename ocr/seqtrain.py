@@ -31,13 +31,13 @@ MIX: dict[str, float] = {"captcha": 0.3, "crowded": 0.1, "strokes": 0.15, "touch
 
 @dataclass(frozen=True)
 class SeqConfig:
-    strips: int = 40000
+    strips: int = 60000
     epochs: int = 10
     batch_size: int = 32
     lr: float = 2e-3
-    channels: tuple[int, int, int] = (16, 32, 48)
-    hidden: int = 128
-    layers: int = 1
+    channels: tuple[int, int, int] = (32, 64, 96)
+    hidden: int = 256
+    layers: int = 2
     length: tuple[int, int] = (3, 9)
     seed: int = 0
 

@@ -195,9 +195,12 @@ def test_the_sequence_reading_must_be_sure_and_surer_than_the_glyphs():
     assert not reader_lib._prefer_sequence(_reading("12", 0.3), _reading("123", sure - 0.05))
     assert not reader_lib._prefer_sequence(_reading("12", 0.99), _reading("123", 0.98))
     assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("", 0.0))
-    # digits where the glyph path saw none need more proof
-    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", alone - 0.05))
-    assert reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", min(1.0, alone + 0.05)))
+    # digits where the glyph path saw none need more proof: surer, and more than a lone one
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("72", alone - 0.05))
+    assert reader_lib._prefer_sequence(_reading("", 0.0), _reading("72", min(1.0, alone + 0.05)))
+    assert reader_lib.SEQUENCE_MIN_ALONE == 2
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", 1.0))
+    assert reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", 1.0), expected=True)  # --length 1
 
 
 def test_a_sequence_reading_must_hold_the_expected_count():
@@ -223,3 +226,18 @@ def test_a_doubtful_guess_becomes_empty_when_the_sequence_network_is_sure_of_no_
         out = reader._consult([trace], **options)[0]
         assert out.reading.text == expected and out.sequence == nothing
         assert (out.glyph_reading == guess) == (expected == "")
+
+
+def test_a_sure_guess_becomes_empty_only_when_the_sequence_network_is_surer_of_no_digit(monkeypatch):
+    reader = ocr.Reader(MODEL28)
+    gray = np.full((20, 60), 255, np.uint8)
+    guess = _reading("71", 0.95)  # not doubtful, but asked: its segment is wider than high
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12)),
+                             proba=np.eye(11, dtype=np.float32)[[7, 1]], reading=guess, segments=((2, 2, 18, 12),))
+    assert not reader_lib._doubtful(trace, reader.model.reject_index) and reader_lib._tangled(trace, None)
+    nothing = Reading(text="", confidence=0.0, glyphs=(), engine="sequence")
+    options = {"length": None, "drop_rejected": False, "pattern": None}
+    sure = reader_lib.EMPTY_SURE_UNDOUBTED
+    for p_empty, expected in ((sure + 0.05, ""), (sure - 0.05, "71"), (reader_lib.EMPTY_SURE + 0.05, "71")):
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks: [(nothing, p_empty)])
+        assert reader._consult([trace], **options)[0].reading.text == expected, p_empty
