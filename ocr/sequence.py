@@ -5,9 +5,9 @@ glyphs is clean. This network never cuts. The strip is scaled to ``HEIGHT`` rows
 3×3 convolution layers (ReLU, max pooling) turn it into one feature column every four pixels,
 a window of three columns feeds a hidden layer (and, in a two-layer model, a window of three
 hidden columns feeds a second one, which widens what each column sees), and a softmax per
-column says which digit is under it, or none ("blank"). Connectionist temporal classification (Graves et al., 2006)
-trains it from the digit string alone, without boxes, and reads it back: the best class per
-column, repeats merged, blanks dropped.
+column says which digit is under it, or none ("blank"). Connectionist temporal classification
+(Graves et al., 2006) trains it from the digit string alone, without boxes, and reads it back:
+the best class per column, repeats merged, blanks dropped.
 
 Everything is NumPy, float32, images in (N, H, W, C) order. Parameters live in a dict of
 named arrays that ``save``/``load`` write as an ``.npz`` without pickle.
