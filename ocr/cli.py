@@ -550,12 +550,7 @@ def train(
         raise typer.BadParameter(f"--source takes synth, handwriting, digits or mnist:DIR, got {source!r}")
     if kind == "digits" and size != 8:
         raise typer.BadParameter("--source digits holds 8x8 digits: use --size 8")
-    try:
-        widths = tuple(int(w) for w in hidden.split(",") if w.strip())
-    except ValueError:
-        raise typer.BadParameter(f"--hidden takes comma-separated widths, got {hidden!r}") from None
-    if not widths or min(widths) < 1:
-        raise typer.BadParameter(f"--hidden takes positive widths, got {hidden!r}")
+    widths = _positive_ints(hidden, "--hidden takes comma-separated positive widths such as 256,128")
     for name, value, allowed in (("--activation", activation, ("relu", "sigmoid")),
                                  ("--optimizer", optimizer, ("adam", "sgd")),
                                  ("--schedule", schedule, ("cosine", "step", "constant")),
@@ -647,13 +642,22 @@ def train_sequence(
     _err(f"saved {out}  (final CTC loss {net.meta['losses'][-1]:.4f})")
 
 
-def _channels(text: str) -> tuple[int, int, int]:
+def _positive_ints(text: str, usage: str) -> tuple[int, ...]:
+    """Comma-separated positive integers ("256,128"), or a BadParameter saying `usage`."""
     try:
-        values = tuple(int(v) for v in text.split(","))
+        values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         values = ()
-    if len(values) != 3 or min(values) < 1:
-        raise typer.BadParameter(f"--channels takes three positive integers such as 16,32,48, got {text!r}")
+    if not values or min(values) < 1:
+        raise typer.BadParameter(f"{usage}, got {text!r}")
+    return values
+
+
+def _channels(text: str) -> tuple[int, int, int]:
+    usage = "--channels takes three positive integers such as 16,32,48"
+    values = _positive_ints(text, usage)
+    if len(values) != 3 or len(text.split(",")) != 3:
+        raise typer.BadParameter(f"{usage}, got {text!r}")
     return values  # type: ignore[return-value]
 
 

@@ -251,10 +251,10 @@ class Reader:
         grays = [traces[i].gray for i in asked]
         polarity = [not binarize.is_dark_on_light(g) for g in grays]
         out = list(traces)
+        expected = length is not None or pattern is not None
         for i, (seq, p_empty) in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity)):
             seq = _expected(seq, length, pattern)
             glyphs = traces[i].reading
-            expected = length is not None or pattern is not None
             if self.engine == "sequence" or _prefer_sequence(glyphs, seq, expected=expected):
                 chosen = seq
             elif glyphs.text and not seq.text and p_empty >= (
