@@ -23,10 +23,11 @@ from ocr.network import Adam
 
 __all__ = ["SeqConfig", "MIX", "make_strips", "fit", "build_sequence_model"]
 
-# Style → share of the training strips ("crowded": ``synth.styles.crowded_captcha``; "strokes":
+# Style → share of the training strips ("crowded": ``synth.styles.crowded_captcha``; "warped":
+# ``synth.styles.warped_captcha``; "strokes":
 # ``synth.styles.stroke_strip``, the designs of 1, 4, 7 … that the training fonts rarely draw).
-MIX: dict[str, float] = {"captcha": 0.3, "crowded": 0.1, "strokes": 0.15, "touching": 0.12, "noisy": 0.06,
-                         "plain": 0.06, "classic": 0.03, "plate": 0.03, "field": 0.03, "nodigit": 0.12}
+MIX: dict[str, float] = {"captcha": 0.25, "crowded": 0.08, "warped": 0.1, "strokes": 0.14, "touching": 0.11,
+                         "noisy": 0.06, "plain": 0.06, "classic": 0.03, "plate": 0.03, "field": 0.03, "nodigit": 0.11}
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,13 @@ class SeqConfig:
 
 def _strip_item(args) -> tuple[np.ndarray, str]:
     seed, style, fonts, length = args
-    from synth.styles import crowded_captcha, make_sample, stroke_strip
+    from synth.styles import crowded_captcha, make_sample, stroke_strip, warped_captcha
 
     rng = np.random.default_rng(seed)
     if style == "crowded":
         sample = crowded_captcha(rng, fonts, length=length)
+    elif style == "warped":
+        sample = warped_captcha(rng, fonts, length=length)
     elif style == "strokes":
         sample = stroke_strip(rng, length=length)
     else:

@@ -229,8 +229,9 @@ def test_boxes_are_plain_ints_that_json_can_write(style, fonts):
 
 
 @pytest.mark.parametrize("make", [lambda rng, fonts: styles.crowded_captcha(rng, fonts, length=(3, 6)),
+                                  lambda rng, fonts: styles.warped_captcha(rng, fonts, length=(3, 6)),
                                   lambda rng, fonts: styles.stroke_strip(rng, length=(3, 6))],
-                         ids=["crowded_captcha", "stroke_strip"])
+                         ids=["crowded_captcha", "warped_captcha", "stroke_strip"])
 def test_sequence_training_extras_are_valid_and_seeded(make, fonts):
     for seed in range(6):
         a, b = make(np.random.default_rng(seed), fonts), make(np.random.default_rng(seed), fonts)
@@ -241,3 +242,16 @@ def test_sequence_training_extras_are_valid_and_seeded(make, fonts):
         # the digits are drawn: every box holds contrast against the image's median paper
         paper = float(np.median(gray))
         assert all(np.abs(gray[y:y + h, x:x + w].astype(float) - paper).max() > 60 for x, y, w, h in a.boxes)
+
+
+def test_warped_glyph_is_identity_without_distortion_and_varies_with_it(fonts):
+    font = next(f for f in fonts if f.family == "DejaVu Sans")
+    eight = styles._text_ink("8", font, size=40)
+    rows, cols = np.nonzero(eight >= 0.5)
+    tight = eight[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    same = styles._warped_glyph(eight, np.random.default_rng(0), rotate=0.0, squeeze=(1.0, 1.0), skew=0.0)
+    assert same.shape == tight.shape and np.abs(same - tight).max() < 0.05
+    shapes = {styles._warped_glyph(eight, np.random.default_rng(seed), rotate=25.0, squeeze=(0.7, 1.2),
+                                   skew=0.08).shape for seed in range(12)}
+    aspects = [w / h for h, w in shapes]
+    assert len(shapes) >= 10 and max(aspects) / min(aspects) > 1.3  # each glyph distorted its own way
