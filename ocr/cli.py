@@ -601,8 +601,8 @@ def train(
 def train_sequence(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the sequence model (.npz).")],
     seed: Annotated[int, typer.Option(help="Seed for strips, batches and weights: the same seed gives the same model.")] = 0,
-    strips: Annotated[int, typer.Option(min=1, help="Synthetic strips to train on.")] = 60000,
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the strips.")] = 10,
+    strips: Annotated[int, typer.Option(min=1, help="Synthetic strips to train on.")] = 120000,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the strips.")] = 5,
     batch_size: Annotated[int, typer.Option(min=1, help="Strips per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate (Adam, cosine decay).")] = 2e-3,
     channels: Annotated[str, typer.Option(help="Channels of the three convolution layers, comma separated.")] = "32,64,96",

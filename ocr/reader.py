@@ -69,7 +69,8 @@ STROKE_WIDTH = 0.45
 DOUBT = 0.5
 ALTERNATIVE_SURE = 0.8
 # The sequence network is asked about a strip with a segment this many times wider than high
-# (or a doubtful reading); its reading wins when at least SEQUENCE_SURE and surer than the glyphs'
+# (or a doubtful reading); its reading wins when at least SEQUENCE_SURE and either surer than the
+# glyphs' or sure that the glyphs' text is wrong: it gives that text less than RULED_OUT
 # (SEQUENCE_SURE_ALONE, and SEQUENCE_MIN_ALONE digits unless a length or pattern is expected,
 # when the glyphs read nothing: a lone digit seen only by the sequence network is more often a
 # letter's stroke). A glyph reading becomes empty when the sequence network reads nothing with
@@ -78,8 +79,9 @@ TANGLED = 1.2
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.97
 SEQUENCE_MIN_ALONE = 2
+RULED_OUT = 0.01
 EMPTY_SURE = 0.5
-EMPTY_SURE_UNDOUBTED = 0.9
+EMPTY_SURE_UNDOUBTED = 0.6
 
 
 @dataclass(frozen=True)
@@ -252,10 +254,11 @@ class Reader:
         polarity = [not binarize.is_dark_on_light(g) for g in grays]
         out = list(traces)
         expected = length is not None or pattern is not None
-        for i, (seq, p_empty) in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity)):
-            seq = _expected(seq, length, pattern)
+        rivals = None if self.engine == "sequence" else [_digits(traces[i].reading.text) or None for i in asked]
+        for i, said in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity, rivals)):
+            seq, p_empty = _expected(said.reading, length, pattern), said.p_empty
             glyphs = traces[i].reading
-            if self.engine == "sequence" or _prefer_sequence(glyphs, seq, expected=expected):
+            if self.engine == "sequence" or _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival):
                 chosen = seq
             elif glyphs.text and not seq.text and p_empty >= (
                     EMPTY_SURE if _doubtful(traces[i], self.model.reject_index) else EMPTY_SURE_UNDOUBTED):
@@ -524,19 +527,29 @@ def _tangled(trace: Trace, reject: int | None) -> bool:
     return _doubtful(trace, reject)
 
 
-def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False) -> bool:
+def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p_glyphs: float | None = None) -> bool:
     """Keep the sequence network's reading instead of the glyphs' one?
 
-    Only when it is surer, and at least ``SEQUENCE_SURE``. When the glyphs read nothing,
-    digits seen by the sequence network alone need more proof: ``SEQUENCE_SURE_ALONE``, and
-    ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected` (``--length``, ``--pattern``).
+    Only when it is at least ``SEQUENCE_SURE``, and either surer than the glyphs' reading or
+    sure that it is wrong: `p_glyphs`, the probability the sequence network gives the glyphs'
+    digits, below ``RULED_OUT`` (two confidences near 1 do not say which is right; this does).
+    When the glyphs read nothing, digits seen by the sequence network alone need more proof:
+    ``SEQUENCE_SURE_ALONE``, and ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected`
+    (``--length``, ``--pattern``).
     """
     if not seq.text:
         return False
     if not glyphs.text and not expected and len(seq.text) < SEQUENCE_MIN_ALONE:
         return False
     need = SEQUENCE_SURE if glyphs.text else SEQUENCE_SURE_ALONE
-    return seq.confidence >= need and seq.confidence > glyphs.confidence
+    if seq.confidence < need:
+        return False
+    return seq.confidence > glyphs.confidence or (p_glyphs is not None and p_glyphs < RULED_OUT)
+
+
+def _digits(text: str) -> str:
+    """The digits of a reading's text, without refused glyphs ("?") or a pattern's other characters."""
+    return "".join(c for c in text if c in "0123456789")
 
 
 def _expected(reading: Reading, length: int | None, pattern: Pattern | None) -> Reading:

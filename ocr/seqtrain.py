@@ -32,8 +32,8 @@ MIX: dict[str, float] = {"captcha": 0.25, "crowded": 0.08, "warped": 0.1, "strok
 
 @dataclass(frozen=True)
 class SeqConfig:
-    strips: int = 60000
-    epochs: int = 10
+    strips: int = 120000
+    epochs: int = 5
     batch_size: int = 32
     lr: float = 2e-3
     channels: tuple[int, int, int] = (32, 64, 96)

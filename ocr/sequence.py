@@ -29,8 +29,8 @@ from ocr.decode import Glyph, Reading
 from ocr.errors import ModelError
 from ocr.model import read_npz, write_npz
 
-__all__ = ["HEIGHT", "STRIDE", "BLANK", "SeqNet", "strip_input", "ctc_loss", "best_path",
-           "label_probability", "label_probabilities", "read_strips", "save", "load", "default_sequence_path"]
+__all__ = ["HEIGHT", "STRIDE", "BLANK", "SeqNet", "strip_input", "ctc_loss", "best_path", "label_probability",
+           "label_probabilities", "StripReading", "read_strips", "save", "load", "default_sequence_path"]
 
 HEIGHT = 32  # rows of the network's input
 STRIDE = 4  # input columns per output column
@@ -369,13 +369,30 @@ def _glyph_boxes(x: np.ndarray, spans: list[tuple[int, int]], shape: tuple[int, 
     return boxes
 
 
-def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int]) -> tuple[Reading, float]:
-    """The `Reading` of one strip (best path text, P(text) as confidence, a glyph per digit)
-    and P(""), the probability that the strip holds no digit."""
+@dataclass(frozen=True)
+class StripReading:
+    """What the sequence network says about one strip.
+
+    Attributes:
+        reading: Its best-path reading (``engine="sequence"``; an empty one has confidence 0).
+        p_empty: P(""), the probability that the strip holds no digit at all.
+        p_rival: P(rival) for the rival text given to `read_strips` (another engine's reading
+            of the strip), None when none was given.
+    """
+
+    reading: Reading
+    p_empty: float
+    p_rival: float | None = None
+
+
+def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int], rival: str | None = None) -> StripReading:
+    """One strip's best-path reading (P(text) as confidence, a glyph per digit), P("") and P(rival)."""
     text, spans, probs = best_path(logp)
-    p_text, p_empty = label_probabilities(logp, [text, ""])
+    texts = [text, ""] if rival is None else [text, "", rival]
+    p_text, p_empty, *p_rival = label_probabilities(logp, texts)
+    p_rival = p_rival[0] if p_rival else None
     if not text:
-        return Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty
+        return StripReading(Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty, p_rival)
     glyphs = []
     for ch, (a, b), prob, box in zip(text, spans, probs, _glyph_boxes(x, spans, shape)):
         peak = a + int(logp[a:b + 1, CLASSES.index(ch)].argmax())
@@ -383,24 +400,29 @@ def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int]) -> tuple[R
         others = [k for k in np.argsort(-p).tolist() if CLASSES[k] != ch][:2]
         alternatives = tuple((CLASSES[k], float(p[k])) for k in others)
         glyphs.append(Glyph(char=ch, box=box, prob=prob, alternatives=alternatives))
-    return Reading(text=text, confidence=p_text, glyphs=tuple(glyphs), engine="sequence"), p_empty
+    reading = Reading(text=text, confidence=p_text, glyphs=tuple(glyphs), engine="sequence")
+    return StripReading(reading, p_empty, p_rival)
 
 
-def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool]) -> list[tuple[Reading, float]]:
+def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
+                rivals: list[str | None] | None = None) -> list[StripReading]:
     """Read uint8 gray strips (of known polarity); strips scaled to the same width share a pass.
 
-    Returns, per strip, its `Reading` (``engine="sequence"``; an empty one has confidence 0,
-    as elsewhere) and the probability that the strip holds no digit at all, P("").
+    `rivals`, one digit string (or None) per strip, are scored too: ``p_rival`` is how likely
+    the network finds that text, summed over every alignment, however it reads the strip itself.
     """
     inputs = [strip_input(g, light_ink=li) for g, li in zip(grays, light_inks)]
-    out: list[tuple[Reading, float] | None] = [None] * len(inputs)
+    rivals = rivals if rivals is not None else [None] * len(inputs)
+    if len(rivals) != len(inputs):
+        raise ValueError(f"read_strips needs one rival per strip ({len(inputs)}), got {len(rivals)}")
+    out: list[StripReading | None] = [None] * len(inputs)
     by_width: dict[int, list[int]] = {}
     for i, x in enumerate(inputs):
         by_width.setdefault(x.shape[1], []).append(i)
     for idx in by_width.values():
         logp = net.log_probs(np.stack([inputs[i] for i in idx]))
         for row, i in zip(logp, idx):
-            out[i] = _reading(inputs[i], row, grays[i].shape)
+            out[i] = _reading(inputs[i], row, grays[i].shape, rivals[i])
     return out  # type: ignore[return-value]
 
 

@@ -203,6 +203,18 @@ def test_the_sequence_reading_must_be_sure_and_surer_than_the_glyphs():
     assert reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", 1.0), expected=True)  # --length 1
 
 
+def test_the_sequence_reading_wins_a_tie_of_sure_readings_when_it_rules_the_glyphs_out():
+    ruled_out, sure = reader_lib.RULED_OUT, reader_lib.SEQUENCE_SURE
+    glyphs, seq = _reading("7", 1.0), _reading("84727", 1.0)  # one digit of five, both "sure"
+    assert not reader_lib._prefer_sequence(glyphs, seq)
+    assert reader_lib._prefer_sequence(glyphs, seq, p_glyphs=ruled_out / 10)
+    assert not reader_lib._prefer_sequence(glyphs, seq, p_glyphs=ruled_out * 2)
+    # still no weaker than SEQUENCE_SURE, and never for digits the glyph path did not see at all
+    assert not reader_lib._prefer_sequence(_reading("12", 0.99), _reading("123", sure - 0.05), p_glyphs=0.0)
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("72", 0.9), p_glyphs=0.0)
+    assert reader_lib._digits("12?4-5") == "1245"
+
+
 def test_a_sequence_reading_must_hold_the_expected_count():
     from ocr.pattern import parse
 
@@ -222,7 +234,8 @@ def test_a_doubtful_guess_becomes_empty_when_the_sequence_network_is_sure_of_no_
     nothing = Reading(text="", confidence=0.0, glyphs=(), engine="sequence")
     options = {"length": None, "drop_rejected": False, "pattern": None}
     for p_empty, expected in ((reader_lib.EMPTY_SURE + 0.1, ""), (reader_lib.EMPTY_SURE - 0.1, "7")):
-        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks: [(nothing, p_empty)])
+        said = [reader_lib.sequence_io.StripReading(nothing, p_empty)]
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
         out = reader._consult([trace], **options)[0]
         assert out.reading.text == expected and out.sequence == nothing
         assert (out.glyph_reading == guess) == (expected == "")
@@ -239,5 +252,6 @@ def test_a_sure_guess_becomes_empty_only_when_the_sequence_network_is_surer_of_n
     options = {"length": None, "drop_rejected": False, "pattern": None}
     sure = reader_lib.EMPTY_SURE_UNDOUBTED
     for p_empty, expected in ((sure + 0.05, ""), (sure - 0.05, "71"), (reader_lib.EMPTY_SURE + 0.05, "71")):
-        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks: [(nothing, p_empty)])
+        said = [reader_lib.sequence_io.StripReading(nothing, p_empty)]
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
         assert reader._consult([trace], **options)[0].reading.text == expected, p_empty

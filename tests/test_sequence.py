@@ -188,8 +188,9 @@ def test_a_tiny_network_learns_and_training_is_deterministic(train_fonts):
 def test_reading_a_strip_gives_glyph_boxes_inside_the_image():
     net = sequence.load(sequence.default_sequence_path())
     gray = print_strip("40172")
-    reading, p_empty = sequence.read_strips(net, [gray], [False])[0]
-    assert reading.text == "40172"
+    said = sequence.read_strips(net, [gray], [False])[0]
+    reading, p_empty = said.reading, said.p_empty
+    assert reading.text == "40172" and said.p_rival is None
     assert 0.5 < reading.confidence <= 1 and p_empty < 0.01 and reading.engine == "sequence"
     xs = [g.box[0] for g in reading.glyphs]
     assert xs == sorted(xs)
@@ -197,3 +198,14 @@ def test_reading_a_strip_gives_glyph_boxes_inside_the_image():
         x, y, w, h = g.box
         assert 0 <= x and x + w <= gray.shape[1] and 0 <= y and y + h <= gray.shape[0] and w > 0 and h > 0
         assert len(g.alternatives) == 2 and all(p <= g.prob for _, p in g.alternatives)
+
+
+def test_a_rival_reading_is_scored_by_the_network():
+    net = sequence.load(sequence.default_sequence_path())
+    gray = print_strip("40172")
+    same, other, none = sequence.read_strips(net, [gray] * 3, [False] * 3, ["40172", "40112", None])
+    assert same.p_rival == pytest.approx(same.reading.confidence, rel=1e-5)
+    assert other.p_rival < 0.01 < same.p_rival and none.p_rival is None
+    assert other.reading == same.reading  # the rival does not change the reading
+    with pytest.raises(ValueError, match="one rival per strip"):
+        sequence.read_strips(net, [gray], [False], [])
