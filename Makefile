@@ -17,7 +17,7 @@ demo: $(STAMP)  ## synthesize a few dozen strips and read them with the shipped 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest
 
-model: $(STAMP)  ## rebuild models/digits28.npz, digits8.npz and sequence.npz (fixed seed; about 1 h 30 min on 2 cores)
+model: $(STAMP)  ## rebuild models/digits28.npz, digits8.npz and sequence.npz (fixed seed; about 1 h 15 min on 2 cores)
 	$(BIN)/ocr train --size 28 --seed 0 --out models/digits28.npz --plot models/digits28-curve.png
 	$(BIN)/ocr train --size 8 --seed 0 --hidden 512,256 --out models/digits8.npz --plot models/digits8-curve.png
 	$(BIN)/ocr train-sequence --seed 0 --out models/sequence.npz

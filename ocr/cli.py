@@ -616,7 +616,7 @@ def train_sequence(
 
     It reads captchas and touching digits without cutting them into glyphs; 'ocr read' asks it about tangled or doubtful strips (--engine auto). It trains on rendered strips, about half of them captchas, with no-digit images among them; the held-out font families stay out.
 
-    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 1 h 25 min on two cores shared with another training; less alone).
+    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 1 h 10 min on two cores shared with another training; less alone).
     """
     from ocr import sequence
     from ocr.seqtrain import SeqConfig, build_sequence_model

@@ -119,16 +119,18 @@ def test_a_length_that_letters_cannot_reach_reads_empty(reader28):
 
 def test_a_doubtful_reading_gets_a_second_look_with_other_ink_masks(reader28):
     # A captcha whose line fools the polarity test: the default mask reads nothing, the
-    # flipped one reads the digits, and the network's confidence picks it.
+    # flipped one reads the digits, and the network's confidence picks it. (The glyph path
+    # alone: with engine auto, the sequence network reads this strip too.)
     from synth import fonts as font_lib
     from synth.styles import make_sample
 
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
     sample = make_sample("captcha", np.random.default_rng([2030, 8]), held_out)
     assert sample.text == "6025"
-    first_only = ocr.Reader(MODEL28)
+    first_only = ocr.Reader(MODEL28, engine="glyphs")
     first_only._second_look = lambda trace, **options: trace
     assert first_only.read(sample.image).text == ""
+    assert ocr.Reader(MODEL28, engine="glyphs").read(sample.image).text == "6025"
     assert reader28.read(sample.image).text == "6025"
     blank = np.full((32, 120), 255, np.uint8)
     assert reader28.read(blank).text == ""  # nothing to find stays nothing
@@ -211,7 +213,8 @@ def test_the_sequence_reading_wins_a_tie_of_sure_readings_when_it_rules_the_glyp
     assert not reader_lib._prefer_sequence(glyphs, seq, p_glyphs=ruled_out * 2)
     # still no weaker than SEQUENCE_SURE, and never for digits the glyph path did not see at all
     assert not reader_lib._prefer_sequence(_reading("12", 0.99), _reading("123", sure - 0.05), p_glyphs=0.0)
-    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("72", 0.9), p_glyphs=0.0)
+    alone = reader_lib.SEQUENCE_SURE_ALONE
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("72", alone - 0.05), p_glyphs=0.0)
     assert reader_lib._digits("12?4-5") == "1245"
 
 
