@@ -258,3 +258,24 @@ def test_a_sure_guess_becomes_empty_only_when_the_sequence_network_is_surer_of_n
         said = [reader_lib.sequence_io.StripReading(nothing, p_empty)]
         monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
         assert reader._consult([trace], **options)[0].reading.text == expected, p_empty
+
+
+def test_the_sequence_network_is_asked_about_the_glyph_digits_and_can_rule_them_out(monkeypatch):
+    reader = ocr.Reader(MODEL28)
+    gray = np.full((20, 60), 255, np.uint8)
+    guess = _reading("7?1", 1.0)  # asked: a refused glyph; the "?" is not a digit to score
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12), (22, 2, 8, 12)),
+                             proba=np.eye(11, dtype=np.float32)[[7, 10, 1]], reading=guess,
+                             segments=((2, 2, 8, 12), (12, 2, 8, 12), (22, 2, 8, 12)))
+    seq = _reading("741", 0.9)  # less sure than the glyphs' 1.0
+    options = {"length": None, "drop_rejected": False, "pattern": None}
+    for p_rival, expected in ((reader_lib.RULED_OUT / 2, "741"), (reader_lib.RULED_OUT * 2, "7?1")):
+        asked = []
+
+        def read_strips(net, grays, inks, rivals=None, p_rival=p_rival):
+            asked.append(rivals)
+            return [reader_lib.sequence_io.StripReading(seq, 0.0, p_rival)]
+
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", read_strips)
+        assert reader._consult([trace], **options)[0].reading.text == expected
+        assert asked == [["71"]]
