@@ -74,8 +74,10 @@ ALTERNATIVE_SURE = 0.8
 # (SEQUENCE_SURE_ALONE, and SEQUENCE_MIN_ALONE digits unless a length or pattern is expected,
 # when the glyphs read nothing: a lone digit seen only by the sequence network is more often a
 # letter's stroke). A glyph reading becomes empty when the sequence network reads nothing with
-# probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not.
+# probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not. A reading
+# whose glyphs span less than SPARSE of the ink's width left ink unread, and is asked about too.
 TANGLED = 1.2
+SPARSE = 0.3
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
@@ -520,11 +522,29 @@ def _tangled(trace: Trace, reject: int | None) -> bool:
     """True when the glyph reading may be wrong in ways only the sequence network sees past.
 
     A segment wider than ``TANGLED`` times its height is digits joined by touching or by a
-    crossing line; a doubtful reading (``_doubtful``) is another reason to ask.
+    crossing line; a doubtful reading (``_doubtful``) and a sparse one (``_sparse``) are other
+    reasons to ask.
     """
     if any(w >= TANGLED * h for _, _, w, h in trace.segments):
         return True
-    return _doubtful(trace, reject)
+    return _doubtful(trace, reject) or _sparse(trace)
+
+
+def _sparse(trace: Trace) -> bool:
+    """True when the glyphs read span less than ``SPARSE`` of the ink's width.
+
+    Most of the ink was then left unread: one digit picked out of a captcha whose other
+    digits a curve tied into shapes the glyph path dropped, or a stroke of a word. (The glyph
+    boxes are in the image's pixels and the ink may be sheared upright; a lean of a few
+    pixels does not matter at this ratio.)
+    """
+    boxes = [g.box for g in trace.reading.glyphs]
+    if not boxes:
+        return False
+    columns = np.flatnonzero(trace.ink.any(axis=0))
+    left = min(x for x, _, _, _ in boxes)
+    right = max(x + w for x, _, w, _ in boxes)
+    return right - left < SPARSE * (int(columns[-1]) - int(columns[0]) + 1)
 
 
 def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p_glyphs: float | None = None) -> bool:

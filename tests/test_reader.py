@@ -279,3 +279,21 @@ def test_the_sequence_network_is_asked_about_the_glyph_digits_and_can_rule_them_
         monkeypatch.setattr(reader_lib.sequence_io, "read_strips", read_strips)
         assert reader._consult([trace], **options)[0].reading.text == expected
         assert asked == [["71"]]
+
+
+def test_a_reading_that_leaves_most_of_the_ink_unread_is_asked_about():
+    ink = np.zeros((20, 120), np.uint8)
+    ink[4:16, 10:110] = 255  # ink across 100 columns
+
+    def trace(text, boxes):
+        glyphs = tuple(Glyph(char=c, box=b, prob=1.0) for c, b in zip(text, boxes))
+        return reader_lib.Trace(gray=255 - ink, ink=ink, boxes=tuple(boxes), proba=np.zeros((len(boxes), 11)),
+                                reading=Reading(text=text, confidence=1.0, glyphs=glyphs),
+                                segments=tuple(boxes))
+
+    one = trace("7", [(50, 4, 10, 12)])  # 10 of 100 columns
+    assert reader_lib._sparse(one) and reader_lib._tangled(one, None)
+    edge = int(reader_lib.SPARSE * 100)
+    assert reader_lib._sparse(trace("71", [(10, 4, 8, 12), (10 + edge - 9, 4, 8, 12)]))  # spans SPARSE·100 - 1
+    assert not reader_lib._sparse(trace("71", [(10, 4, 8, 12), (10 + edge - 8, 4, 8, 12)]))
+    assert not reader_lib._sparse(trace("", []))
