@@ -541,10 +541,11 @@ def _sparse(trace: Trace) -> bool:
     boxes = [g.box for g in trace.reading.glyphs]
     if not boxes:
         return False
+    span = max(x + w for x, _, w, _ in boxes) - min(x for x, _, _, _ in boxes)
+    if span >= SPARSE * trace.ink.shape[1]:
+        return False  # the ink cannot be wider than its image: no need to look (most strips)
     columns = np.flatnonzero(trace.ink.any(axis=0))
-    left = min(x for x, _, _, _ in boxes)
-    right = max(x + w for x, _, w, _ in boxes)
-    return right - left < SPARSE * (int(columns[-1]) - int(columns[0]) + 1)
+    return span < SPARSE * (int(columns[-1]) - int(columns[0]) + 1)
 
 
 def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p_glyphs: float | None = None) -> bool:

@@ -296,4 +296,5 @@ def test_a_reading_that_leaves_most_of_the_ink_unread_is_asked_about():
     edge = int(reader_lib.SPARSE * 100)
     assert reader_lib._sparse(trace("71", [(10, 4, 8, 12), (10 + edge - 9, 4, 8, 12)]))  # spans SPARSE·100 - 1
     assert not reader_lib._sparse(trace("71", [(10, 4, 8, 12), (10 + edge - 8, 4, 8, 12)]))
+    assert not reader_lib._sparse(trace("71", [(10, 4, 8, 12), (42, 4, 8, 12)]))  # 40 of 100 columns
     assert not reader_lib._sparse(trace("", []))
