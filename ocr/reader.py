@@ -570,7 +570,7 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
 
 def _digits(text: str) -> str:
     """The digits of a reading's text, without refused glyphs ("?") or a pattern's other characters."""
-    return "".join(c for c in text if c in "0123456789")
+    return "".join(c for c in text if c in sequence_io.CLASSES)
 
 
 def _expected(reading: Reading, length: int | None, pattern: Pattern | None) -> Reading:

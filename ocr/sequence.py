@@ -388,9 +388,8 @@ class StripReading:
 def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int], rival: str | None = None) -> StripReading:
     """One strip's best-path reading (P(text) as confidence, a glyph per digit), P("") and P(rival)."""
     text, spans, probs = best_path(logp)
-    texts = [text, ""] if rival is None else [text, "", rival]
-    p_text, p_empty, *p_rival = label_probabilities(logp, texts)
-    p_rival = p_rival[0] if p_rival else None
+    p_text, p_empty, *scored = label_probabilities(logp, [text, ""] if rival is None else [text, "", rival])
+    p_rival = scored[0] if scored else None
     if not text:
         return StripReading(Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty, p_rival)
     glyphs = []
