@@ -74,7 +74,9 @@ ALTERNATIVE_SURE = 0.8
 # (SEQUENCE_SURE_ALONE, and SEQUENCE_MIN_ALONE digits unless a length or pattern is expected,
 # when the glyphs read nothing: a lone digit seen only by the sequence network is more often a
 # letter's stroke). A glyph reading becomes empty when the sequence network reads nothing with
-# probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not. A reading
+# probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not; a doubtful
+# one also when the network's own reading is empty and it finds no digit at least EMPTY_OVER times
+# likelier than the glyphs' digits (the side of an empty plate frame read as a "1"). A reading
 # whose glyphs span less than SPARSE of the ink's width left ink unread, and is asked about too.
 TANGLED = 1.2
 SPARSE = 0.3
@@ -84,6 +86,7 @@ SEQUENCE_MIN_ALONE = 2
 RULED_OUT = 0.01
 EMPTY_SURE = 0.5
 EMPTY_SURE_UNDOUBTED = 0.6
+EMPTY_OVER = 5.0
 
 
 @dataclass(frozen=True)
@@ -262,8 +265,7 @@ class Reader:
             glyphs = traces[i].reading
             if self.engine == "sequence" or _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival):
                 chosen = seq
-            elif glyphs.text and not seq.text and p_empty >= (
-                    EMPTY_SURE if _doubtful(traces[i], self.model.reject_index) else EMPTY_SURE_UNDOUBTED):
+            elif glyphs.text and not seq.text and _prefer_empty(said, _doubtful(traces[i], self.model.reject_index)):
                 chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
             else:
                 chosen = glyphs
@@ -566,6 +568,17 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     if seq.confidence < need:
         return False
     return seq.confidence > glyphs.confidence or (p_glyphs is not None and p_glyphs < RULED_OUT)
+
+
+def _prefer_empty(said: sequence_io.StripReading, doubtful: bool) -> bool:
+    """Empty a glyph reading the sequence network read as nothing (`said`: its empty reading)?
+
+    When it gives no digit at least ``EMPTY_SURE_UNDOUBTED`` (``EMPTY_SURE`` for a `doubtful`
+    reading), or, for a doubtful one, ``EMPTY_OVER`` times the probability of the glyphs' digits.
+    """
+    if said.p_empty >= (EMPTY_SURE if doubtful else EMPTY_SURE_UNDOUBTED):
+        return True
+    return doubtful and said.p_rival is not None and said.p_empty >= EMPTY_OVER * said.p_rival
 
 
 def _digits(text: str) -> str:

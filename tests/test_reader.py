@@ -1,6 +1,7 @@
 """Reading end to end with the shipped models, on strips rendered in held-out fonts."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -242,6 +243,31 @@ def test_a_doubtful_guess_becomes_empty_when_the_sequence_network_is_sure_of_no_
         out = reader._consult([trace], **options)[0]
         assert out.reading.text == expected and out.sequence == nothing
         assert (out.glyph_reading == guess) == (expected == "")
+
+
+def test_a_doubtful_guess_becomes_empty_when_no_digit_is_much_likelier_than_its_digits(monkeypatch):
+    reader = ocr.Reader(MODEL28)
+    gray = np.full((20, 40), 255, np.uint8)
+    guess = _reading("1", 0.4)  # doubtful: the side of an empty frame, say
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 3, 14),),
+                             proba=np.eye(11, dtype=np.float32)[[1]], reading=guess, segments=((2, 2, 3, 14),))
+    nothing = Reading(text="", confidence=0.0, glyphs=(), engine="sequence")
+    options = {"length": None, "drop_rejected": False, "pattern": None}
+    p_empty = reader_lib.EMPTY_SURE - 0.15  # not sure of no digit on its own
+    over = reader_lib.EMPTY_OVER
+    for p_rival, expected in ((p_empty / over * 0.9, ""), (p_empty / over * 1.1, "1"), (None, "1")):
+        said = [reader_lib.sequence_io.StripReading(nothing, p_empty, p_rival)]
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
+        assert reader._consult([trace], **options)[0].reading.text == expected, p_rival
+    # only for a doubtful reading, and only when the network's own reading is empty
+    sure = replace(trace, reading=_reading("1", 0.99))
+    said = [reader_lib.sequence_io.StripReading(nothing, p_empty, p_empty / over / 10)]
+    monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
+    assert not reader_lib._doubtful(sure, reader.model.reject_index)
+    assert reader._consult([replace(sure, segments=((2, 2, 30, 14),))], **options)[0].reading.text == "1"
+    said = [reader_lib.sequence_io.StripReading(_reading("4", 0.3), p_empty, p_empty / over / 10)]
+    monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
+    assert reader._consult([trace], **options)[0].reading.text == "1"
 
 
 def test_a_sure_guess_becomes_empty_only_when_the_sequence_network_is_surer_of_no_digit(monkeypatch):
