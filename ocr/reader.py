@@ -73,7 +73,7 @@ ALTERNATIVE_SURE = 0.8
 # glyphs' or sure that the glyphs' text is wrong: it gives that text less than RULED_OUT
 # (SEQUENCE_SURE_ALONE, and SEQUENCE_MIN_ALONE digits unless a length or pattern is expected,
 # when the glyphs read nothing: a lone digit seen only by the sequence network is more often a
-# letter's stroke). A glyph reading becomes empty when the sequence network reads nothing with
+# letter's stroke, and so is a pair; SEQUENCE_LONG_ALONE digits or more need only SEQUENCE_SURE). A glyph reading becomes empty when the sequence network reads nothing with
 # probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not; a doubtful
 # one also when the network's own reading is empty and it finds no digit at least EMPTY_OVER times
 # likelier than the glyphs' digits (the side of an empty plate frame read as a "1"). A reading
@@ -83,6 +83,7 @@ SPARSE = 0.3
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
+SEQUENCE_LONG_ALONE = 3
 RULED_OUT = 0.01
 EMPTY_SURE = 0.5
 EMPTY_SURE_UNDOUBTED = 0.6
@@ -557,14 +558,15 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     sure that it is wrong: `p_glyphs`, the probability the sequence network gives the glyphs'
     digits, below ``RULED_OUT`` (two confidences near 1 do not say which is right; this does).
     When the glyphs read nothing, digits seen by the sequence network alone need more proof:
-    ``SEQUENCE_SURE_ALONE``, and ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected`
-    (``--length``, ``--pattern``).
+    ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected` (``--length``,
+    ``--pattern``), and ``SEQUENCE_SURE_ALONE`` unless they are ``SEQUENCE_LONG_ALONE`` or more
+    (a letter's strokes are read as one or two digits, rarely as a longer number).
     """
     if not seq.text:
         return False
     if not glyphs.text and not expected and len(seq.text) < SEQUENCE_MIN_ALONE:
         return False
-    need = SEQUENCE_SURE if glyphs.text else SEQUENCE_SURE_ALONE
+    need = SEQUENCE_SURE if glyphs.text or len(seq.text) >= SEQUENCE_LONG_ALONE else SEQUENCE_SURE_ALONE
     if seq.confidence < need:
         return False
     return seq.confidence > glyphs.confidence or (p_glyphs is not None and p_glyphs < RULED_OUT)

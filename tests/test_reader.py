@@ -204,6 +204,11 @@ def test_the_sequence_reading_must_be_sure_and_surer_than_the_glyphs():
     assert reader_lib.SEQUENCE_MIN_ALONE == 2
     assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", 1.0))
     assert reader_lib._prefer_sequence(_reading("", 0.0), _reading("7", 1.0), expected=True)  # --length 1
+    # a longer number is rarely a letter's strokes: SEQUENCE_SURE is enough for it
+    long = "7249"[:reader_lib.SEQUENCE_LONG_ALONE]
+    assert reader_lib._prefer_sequence(_reading("", 0.0), _reading(long, sure + 0.05))
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading(long, sure - 0.05))
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading(long[:-1], sure + 0.05))
 
 
 def test_the_sequence_reading_wins_a_tie_of_sure_readings_when_it_rules_the_glyphs_out():
