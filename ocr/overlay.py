@@ -6,8 +6,9 @@ segmenter worked on, with the segments found before any cut (blue) and, inside t
 enough to hold touching digits, the candidate cut columns the decoder tried (yellow ticks),
 under the pieces it chose (the green, red and grey boxes); and each glyph as the network
 received it, with its two best classes. When the sequence network was asked (``--engine``),
-the header gives both readings and which was kept, and the sequence network's digits are
-drawn in magenta over the image, each where the network placed it.
+the header gives both readings, which was kept, and the probabilities the sequence network
+gave "no digit" and the glyph path's digits (the figures its rules compare), and the
+sequence network's digits are drawn in magenta over the image, each where it placed them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ BLUE, YELLOW, MAGENTA = (70, 110, 255), (255, 215, 0), (200, 0, 200)
 
 def _label(canvas: np.ndarray, text: str, org: tuple[int, int], colour, scale: float = 0.45) -> None:
     cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
+def _digits_of(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
 
 
 def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 28,
@@ -86,6 +91,11 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
         used = "sequence" if trace.glyph_reading is not None else "glyphs"
         lines.append(f"glyphs: {glyph_reading.text or '(empty)'} {glyph_reading.confidence:.3f}   "
                      f"sequence: {trace.sequence.text or '(empty)'} {trace.sequence.confidence:.3f}   kept: {used}")
+        if trace.p_empty is not None:  # what the sequence network thinks of the alternatives
+            said = f"sequence network: P(no digit) {trace.p_empty:.3f}"
+            if trace.p_glyphs is not None:
+                said += f"   P(glyphs' {_digits_of(glyph_reading.text)}) {trace.p_glyphs:.3g}"
+            lines.append(said)
     text_width = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for line in lines) + 8
     full_width = max(top.shape[1], strip.shape[1], text_width)
 

@@ -103,6 +103,8 @@ class Trace:
     slant: float = 0.0  # the shear that made ``ink`` upright (boxes and segments are in ``ink``)
     glyph_reading: Reading | None = None  # what the glyph path read, when ``reading`` is another's
     sequence: Reading | None = None  # what the sequence network read, when it was asked
+    p_empty: float | None = None  # and the probability it gave "no digit"
+    p_glyphs: float | None = None  # and the glyph path's digits (None: it read none)
 
 
 class Reader:
@@ -270,7 +272,7 @@ class Reader:
                 chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
             else:
                 chosen = glyphs
-            out[i] = replace(traces[i], reading=chosen, sequence=seq,
+            out[i] = replace(traces[i], reading=chosen, sequence=seq, p_empty=p_empty, p_glyphs=said.p_rival,
                              glyph_reading=glyphs if chosen is not glyphs else None)
         return out
 

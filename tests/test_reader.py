@@ -263,7 +263,9 @@ def test_a_doubtful_guess_becomes_empty_when_no_digit_is_much_likelier_than_its_
     for p_rival, expected in ((p_empty / over * 0.9, ""), (p_empty / over * 1.1, "1"), (None, "1")):
         said = [reader_lib.sequence_io.StripReading(nothing, p_empty, p_rival)]
         monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
-        assert reader._consult([trace], **options)[0].reading.text == expected, p_rival
+        out = reader._consult([trace], **options)[0]
+        assert out.reading.text == expected, p_rival
+        assert (out.p_empty, out.p_glyphs) == (p_empty, p_rival)  # kept for the debug overlay
     # only for a doubtful reading, and only when the network's own reading is empty
     sure = replace(trace, reading=_reading("1", 0.99))
     said = [reader_lib.sequence_io.StripReading(nothing, p_empty, p_empty / over / 10)]
