@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ocr import normalize, segment
-from ocr.reader import Trace
+from ocr.reader import Trace, _digits
 
 __all__ = ["debug_overlay"]
 
@@ -27,10 +27,6 @@ BLUE, YELLOW, MAGENTA = (70, 110, 255), (255, 215, 0), (200, 0, 200)
 
 def _label(canvas: np.ndarray, text: str, org: tuple[int, int], colour, scale: float = 0.45) -> None:
     cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
-
-
-def _digits_of(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
 
 
 def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 28,
@@ -94,7 +90,7 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
         if trace.p_empty is not None:  # what the sequence network thinks of the alternatives
             said = f"sequence network: P(no digit) {trace.p_empty:.3f}"
             if trace.p_glyphs is not None:
-                said += f"   P(glyphs' {_digits_of(glyph_reading.text)}) {trace.p_glyphs:.3g}"
+                said += f"   P(glyphs' {_digits(glyph_reading.text)}) {trace.p_glyphs:.3g}"
             lines.append(said)
     text_width = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for line in lines) + 8
     full_width = max(top.shape[1], strip.shape[1], text_width)

@@ -73,8 +73,9 @@ ALTERNATIVE_SURE = 0.8
 # glyphs' or sure that the glyphs' text is wrong: it gives that text less than RULED_OUT
 # (SEQUENCE_SURE_ALONE, and SEQUENCE_MIN_ALONE digits unless a length or pattern is expected,
 # when the glyphs read nothing: a lone digit seen only by the sequence network is more often a
-# letter's stroke, and so is a pair; SEQUENCE_LONG_ALONE digits or more need only SEQUENCE_SURE). A glyph reading becomes empty when the sequence network reads nothing with
-# probability EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not; a doubtful
+# letter's stroke, and so is a pair; SEQUENCE_LONG_ALONE digits or more need only SEQUENCE_SURE).
+# A glyph reading becomes empty when the sequence network reads nothing with probability
+# EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not; a doubtful
 # one also when the network's own reading is empty and it finds no digit at least EMPTY_OVER times
 # likelier than the glyphs' digits (the side of an empty plate frame read as a "1"). A reading
 # whose glyphs span less than SPARSE of the ink's width left ink unread, and is asked about too.
