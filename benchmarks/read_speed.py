@@ -5,7 +5,8 @@ Run by hand (not part of the tests):
     .venv/bin/python benchmarks/read_speed.py [--n 2000] [--model models/digits28.npz]
 
 It synthesizes plain strips in the held-out font families, then prints one table:
-the wall time of a whole `ocr read one.png` process (median of repeated runs), strips per
+the wall time of a whole `ocr read one.png` process (median of repeated runs), the time
+a 20,000×20,000 PNG takes to be refused (aim < 0.1 s, and < 100 MB for the process), strips per
 second for `Reader.read` on one core (from decoded arrays and from PNG files), and the
 same for `tesseract --psm 7` with a digit whitelist, one process per file as scripts
 usually call it, if the `tesseract` binary is installed. Accuracy is shown beside speed.
@@ -57,6 +58,56 @@ def median_wall(command: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
+def huge_png(path: Path, side: int = 20_000) -> None:
+    """Write a side × side white 8-bit gray PNG (400 MB of pixels, 0.4 MB on disk), row by row."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + b"\xff" * side
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+_REFUSAL = """
+import resource, subprocess, sys, time
+from ocr import image
+start = time.perf_counter()
+try:
+    image.load(sys.argv[1])
+except image.ImageError:
+    pass
+seconds = time.perf_counter() - start
+own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+done = subprocess.run([sys.argv[2], "read", sys.argv[1]], capture_output=True)
+print(seconds, own_kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
+"""
+
+
+def refusal_cost(exe: list[str], folder: Path, runs: int) -> tuple[float, int]:
+    """Median seconds to refuse a huge PNG, and the peak RSS (KiB) of `ocr read` refusing it.
+
+    Each run is a fresh process, so the time is that of the first refusal, Pillow's lazy
+    plugin imports included; the RSS is that of a whole `ocr read huge-white.png` process.
+    """
+    huge = folder / "huge-white.png"
+    huge_png(huge)
+    times, peaks = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _REFUSAL, str(huge), exe[0]], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        seconds, _, child_kib, code = out.stdout.split()
+        if int(code) != 2:
+            raise SystemExit(f"{huge}: expected a refusal (exit 2), got {code}")
+        times.append(float(seconds))
+        peaks.append(int(child_kib))
+    return statistics.median(times), max(peaks)
+
+
 def tesseract_read(path: Path) -> str:
     result = subprocess.run(
         ["tesseract", str(path), "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"],
@@ -102,6 +153,10 @@ def main() -> None:
     cold = cold_start(exe, paths[0], args.model, args.runs)
     table.append(("cold start: `ocr read one.png`", f"{cold * 1000:.0f} ms", "aim ≤ 200 ms",
                   f"python alone {bare * 1000:.0f} ms; importing numpy+cv2+PIL {floor * 1000:.0f} ms"))
+
+    extra, rss_kib = refusal_cost(exe, folder, args.runs)
+    table.append(("refusing a 20,000×20,000 PNG", f"{extra * 1000:.1f} ms", "aim < 100 ms",
+                  f"first refusal in a process; `ocr read` peak RSS {rss_kib / 1024:.0f} MB (aim < 100)"))
 
     reader = Reader(args.model)
     reader.read(arrays[0])  # warm-up

@@ -38,3 +38,24 @@ def encode(im: Image.Image, fmt: str, **params) -> bytes:
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     """One PNG chunk: length, type, data, CRC."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+class Decoded(AssertionError):
+    """Raised by `forbid_decoding` when pixels were about to be inflated or decoded."""
+
+
+def forbid_decoding(monkeypatch) -> None:
+    """Make inflating PNG data (``zlib.decompressobj``) or any Pillow decode raise `Decoded`.
+
+    A refusal that holds under this patch was decided from the header alone: no pixel
+    buffer was ever allocated, however large the image declares itself. Unlike a timing,
+    this cannot flake on a loaded machine.
+    """
+    from PIL import ImageFile
+
+    def decoded(*args, **kwargs):
+        raise Decoded("pixels were decoded before the size was refused")
+
+    monkeypatch.setattr(zlib, "decompressobj", decoded)
+    monkeypatch.setattr(zlib, "decompress", decoded)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
