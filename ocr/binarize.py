@@ -131,12 +131,43 @@ def _off_the_sides(mask: np.ndarray) -> int:
     return int(np.count_nonzero(on_sides[1:] == 0))
 
 
+# A framed panel: a component of one class, touching no side, at least this share of the
+# image's width and height, ...
+PANEL_SPAN = 0.6
+# ... whose outer outline (its holes, the print, filled) fills at least this share of its
+# box: a rectangle with rounded corners, where touching bold digits reach 0.85 at most.
+PANEL_OUTLINE = 0.9
+
+
+def _framed_panel(mask: np.ndarray) -> bool:
+    """True when `mask` holds a solid panel framed inside the image: paper inside a border.
+
+    A plate or a box drawn round one or two digits has a dark frame and surround on every
+    side, so the border alone calls the dark class paper, and one digit is too few to
+    outvote it by glyph count. The inside of such a frame is one component of the other
+    class that spans most of the image without touching its sides, and whose outline is
+    almost its whole box.
+    """
+    height, width = mask.shape
+    labels, rows, _ = component_stats(mask)
+    for k, (x, y, w, h, area) in enumerate(rows, 1):
+        if (x > 0 and y > 0 and x + w < width and y + h < height and w >= PANEL_SPAN * width
+                and h >= PANEL_SPAN * height and area >= PANEL_SPAN * w * h):
+            one = (labels == k).astype(np.uint8)
+            outlines, _ = cv2.findContours(one, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            if max(cv2.contourArea(c) for c in outlines) >= PANEL_OUTLINE * w * h:
+                return True
+    return False
+
+
 def _light_is_ink(light: np.ndarray) -> bool:
     """Decide polarity from an Otsu split: ink is the class that forms glyphs.
 
     First, the class whose components look like glyphs (clearly more of them: two more) is
     the ink; this settles three-level images such as a plate whose mid-grey surround falls
-    in the dark class with the ink. When both count the same (touching digits form no
+    in the dark class with the ink. One digit in a frame cannot outvote its surround by
+    two, so a border that is all one class is overruled beforehand when the other class has
+    no glyph-like component and is a panel framed inside the image (``_framed_panel``). When both count the same (touching digits form no
     glyph-like component), a border that is almost all one class is the paper. Otherwise
     ink is the class of thin strokes: strokes are a few pixels wide while the background is
     wide open, so ink loses a larger share of its pixels to one erosion. When both are
@@ -152,6 +183,8 @@ def _light_is_ink(light: np.ndarray) -> bool:
     if clear:
         paper, ink = (light, dark) if border_light >= 1 - BORDER_CLEAR else (dark, light)
         n_ink = _glyphlike(ink)
+        if n_ink == 0 and _framed_panel(ink):  # a frame's border, not paper, is what surrounds
+            return paper is light
         if _off_the_sides(paper) < n_ink + 2:  # the paper cannot count two more glyphs
             return border_light <= BORDER_CLEAR
         n_paper = _glyphlike(paper)

@@ -78,9 +78,12 @@ ALTERNATIVE_SURE = 0.8
 # EMPTY_SURE if the reading is doubtful, EMPTY_SURE_UNDOUBTED if it is not; a doubtful
 # one also when the network's own reading is empty and it finds no digit at least EMPTY_OVER times
 # likelier than the glyphs' digits (the side of an empty plate frame read as a "1"). A reading
-# whose glyphs span less than SPARSE of the ink's width left ink unread, and is asked about too.
+# whose glyphs span less than SPARSE of the ink's width left ink unread, and is asked about too;
+# so is one of SHORT digits or fewer (the sides of a frame, a bracket or a letter's stroke read
+# as "1", "11" or "10"; the sequence network sees the whole strip).
 TANGLED = 1.2
 SPARSE = 0.3
+SHORT = 2
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
@@ -528,12 +531,12 @@ def _tangled(trace: Trace, reject: int | None) -> bool:
     """True when the glyph reading may be wrong in ways only the sequence network sees past.
 
     A segment wider than ``TANGLED`` times its height is digits joined by touching or by a
-    crossing line; a doubtful reading (``_doubtful``) and a sparse one (``_sparse``) are other
-    reasons to ask.
+    crossing line; a doubtful reading (``_doubtful``), a short one (``SHORT`` digits or fewer)
+    and a sparse one (``_sparse``) are other reasons to ask.
     """
     if any(w >= TANGLED * h for _, _, w, h in trace.segments):
         return True
-    return _doubtful(trace, reject) or _sparse(trace)
+    return _doubtful(trace, reject) or len(_digits(trace.reading.text)) <= SHORT or _sparse(trace)
 
 
 def _sparse(trace: Trace) -> bool:

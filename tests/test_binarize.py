@@ -175,6 +175,25 @@ def test_touching_bold_light_digits_on_dark_are_light_ink():
     assert not binarize.is_dark_on_light(gray)
 
 
+def test_one_digit_framed_on_a_dark_surround_is_the_ink():
+    """The frame and surround fill the border, and one digit cannot outvote them by two glyphs:
+    the framed panel it sits on tells the paper. Touching bold digits are no panel."""
+    from synth import fonts as font_lib
+    from synth.styles import make_sample
+
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    dark_border = 0
+    for i in range(20):
+        gray = image.load(make_sample("plate", np.random.default_rng([41, i]), held_out, text=str(i % 10)).image)
+        _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        dark_border += binarize.border_share(light) <= binarize.BORDER_CLEAR  # surround as dark as the frame
+        assert binarize.is_dark_on_light(gray), i
+    assert dark_border >= 5
+    for i in range(20):
+        gray = image.load(make_sample("touching", np.random.default_rng([43, i]), held_out).image)
+        assert not binarize._framed_panel(binarize.ink_mask(gray)), i
+
+
 def test_cloudy_paper_is_blank_but_soft_print_on_it_is_not(rng):
     clouds = cv2.GaussianBlur(rng.normal(0, 1, (48, 200)).astype(np.float32), (0, 0), 8)
     paper = np.clip(160 + 15 * clouds / clouds.std(), 0, 255).astype(np.uint8)  # dark blotches
@@ -187,9 +206,13 @@ def _full_rule(light: np.ndarray) -> bool:
     """The polarity rule of ``_light_is_ink`` with every count measured (no bound)."""
     dark = cv2.bitwise_not(light)
     n_light, n_dark = binarize._glyphlike(light), binarize._glyphlike(dark)
+    border = binarize.border_share(light)
+    if border >= 1 - binarize.BORDER_CLEAR and n_dark == 0 and binarize._framed_panel(dark):
+        return True
+    if border <= binarize.BORDER_CLEAR and n_light == 0 and binarize._framed_panel(light):
+        return False
     if abs(n_light - n_dark) >= 2:
         return n_light > n_dark
-    border = binarize.border_share(light)
     if border <= binarize.BORDER_CLEAR or border >= 1 - binarize.BORDER_CLEAR:
         return border <= binarize.BORDER_CLEAR
     if n_light != n_dark:

@@ -331,3 +331,41 @@ def test_a_reading_that_leaves_most_of_the_ink_unread_is_asked_about():
     assert not reader_lib._sparse(trace("71", [(10, 4, 8, 12), (10 + edge - 8, 4, 8, 12)]))
     assert not reader_lib._sparse(trace("71", [(10, 4, 8, 12), (42, 4, 8, 12)]))  # 40 of 100 columns
     assert not reader_lib._sparse(trace("", []))
+
+
+def test_a_short_reading_is_asked_about():
+    """One or two digits are where a frame's side or a bracket passes for a digit: always asked."""
+    ink = np.zeros((20, 120), np.uint8)
+
+    def trace(text):
+        boxes = tuple((10 + 12 * i, 4, 8, 12) for i in range(len(text)))
+        glyphs = tuple(Glyph(char=c, box=b, prob=1.0) for c, b in zip(text, boxes))
+        ink[:] = 0
+        for x, y, w, h in boxes:
+            ink[y : y + h, x : x + w] = 255
+        return reader_lib.Trace(gray=255 - ink, ink=ink.copy(), boxes=boxes, proba=np.eye(11)[[0] * len(text)],
+                                reading=Reading(text=text, confidence=1.0, glyphs=glyphs), segments=boxes)
+
+    for text in ("7", "71", "7-1"):  # a pattern's literal is not a digit
+        assert reader_lib._tangled(trace(text), 10), text
+    for text in ("714", "7140"):
+        assert not reader_lib._tangled(trace(text), 10), text
+
+
+def test_an_empty_plate_frame_whose_sides_read_as_digits_reads_empty():
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    frame = make_sample("nodigit", np.random.default_rng([43, 28]), held_out)
+    assert frame.text == "" and frame.font == ""  # no print: a frame on its own
+    trace = ocr.Reader(MODEL28).trace(frame.image)
+    assert trace.glyph_reading is not None and trace.glyph_reading.text == "11"  # its two sides
+    assert trace.reading.text == ""
+
+
+def test_one_digit_in_a_plate_frame_reads():
+    """The frame and its dark surround fill the border; the digit alone must still be the ink."""
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    reader = ocr.Reader(MODEL28, engine="glyphs")
+    texts = [str(i % 10) for i in range(20)]
+    plates = [make_sample("plate", np.random.default_rng([41, i]), held_out, text=t).image
+              for i, t in enumerate(texts)]
+    assert [reader.read(p).text for p in plates] == texts
