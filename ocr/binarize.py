@@ -134,28 +134,32 @@ def _off_the_sides(mask: np.ndarray) -> int:
 # A framed panel: a component of one class, touching no side, at least this share of the
 # image's width and height, ...
 PANEL_SPAN = 0.6
-# ... whose outer outline (its holes, the print, filled) fills at least this share of its
-# box: a rectangle with rounded corners, where touching bold digits reach 0.85 at most.
+# ... whose outline with its holes filled covers at least this share of its box (a rectangle
+# with rounded corners; touching bold digits reach 0.85 at most) ...
 PANEL_OUTLINE = 0.9
+# ... and whose holes (the print on it) are at least this share of that filled outline: a
+# solid block with nothing on it (a bold "1", a redaction bar) is no panel.
+PANEL_PRINT = 0.02
 
 
-def _framed_panel(mask: np.ndarray) -> bool:
-    """True when `mask` holds a solid panel framed inside the image: paper inside a border.
+def framed_panel(mask: np.ndarray) -> bool:
+    """True when `mask` holds a panel framed inside the image, with print on it.
 
-    A plate or a box drawn round one or two digits has a dark frame and surround on every
-    side, so the border alone calls the dark class paper, and one digit is too few to
-    outvote it by glyph count. The inside of such a frame is one component of the other
-    class that spans most of the image without touching its sides, and whose outline is
-    almost its whole box.
+    A plate or a box drawn round one or two digits, with a surround as dark as its frame,
+    has a border all of one class, and one digit is too few to outvote it by glyph count:
+    the polarity test takes the panel for ink. Such a mask is one component that spans most
+    of the image without touching its sides, whose outline is almost its whole box, and
+    which has holes where the digits are. (The reader then also tries the other polarity.)
     """
     height, width = mask.shape
-    labels, rows, _ = component_stats(mask)
+    labels, rows, (x0, y0) = component_stats(mask)
     for k, (x, y, w, h, area) in enumerate(rows, 1):
         if (x > 0 and y > 0 and x + w < width and y + h < height and w >= PANEL_SPAN * width
                 and h >= PANEL_SPAN * height and area >= PANEL_SPAN * w * h):
-            one = (labels == k).astype(np.uint8)
+            one = (labels[y - y0 : y - y0 + h, x - x0 : x - x0 + w] == k).astype(np.uint8)
             outlines, _ = cv2.findContours(one, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-            if max(cv2.contourArea(c) for c in outlines) >= PANEL_OUTLINE * w * h:
+            filled = cv2.countNonZero(cv2.drawContours(np.zeros_like(one), outlines, -1, 1, cv2.FILLED))
+            if filled >= PANEL_OUTLINE * w * h and filled - area >= PANEL_PRINT * filled:
                 return True
     return False
 
@@ -165,9 +169,7 @@ def _light_is_ink(light: np.ndarray) -> bool:
 
     First, the class whose components look like glyphs (clearly more of them: two more) is
     the ink; this settles three-level images such as a plate whose mid-grey surround falls
-    in the dark class with the ink. One digit in a frame cannot outvote its surround by
-    two, so a border that is all one class is overruled beforehand when the other class has
-    no glyph-like component and is a panel framed inside the image (``_framed_panel``). When both count the same (touching digits form no
+    in the dark class with the ink. When both count the same (touching digits form no
     glyph-like component), a border that is almost all one class is the paper. Otherwise
     ink is the class of thin strokes: strokes are a few pixels wide while the background is
     wide open, so ink loses a larger share of its pixels to one erosion. When both are
@@ -183,8 +185,6 @@ def _light_is_ink(light: np.ndarray) -> bool:
     if clear:
         paper, ink = (light, dark) if border_light >= 1 - BORDER_CLEAR else (dark, light)
         n_ink = _glyphlike(ink)
-        if n_ink == 0 and _framed_panel(ink):  # a frame's border, not paper, is what surrounds
-            return paper is light
         if _off_the_sides(paper) < n_ink + 2:  # the paper cannot count two more glyphs
             return border_light <= BORDER_CLEAR
         n_paper = _glyphlike(paper)

@@ -109,6 +109,7 @@ class Trace:
     sequence: Reading | None = None  # what the sequence network read, when it was asked
     p_empty: float | None = None  # and the probability it gave "no digit"
     p_glyphs: float | None = None  # and the glyph path's digits (None: it read none)
+    light_ink: bool | None = None  # the polarity of ``ink`` when not the polarity test's
 
 
 class Reader:
@@ -175,18 +176,22 @@ class Reader:
             return trace
         best, best_quality = trace, _quality(trace.reading)
         flipped = binarize.is_dark_on_light(trace.gray)  # the polarity the default did not pick, mostly
+        # A plate's panel taken for ink (one digit in a frame on a dark surround): the other
+        # polarity makes the frame and surround ink, most of the border, but the segmenter
+        # drops a frame, so that mask is read too.
+        framed = binarize.framed_panel(trace.ink)
         # (The adaptive threshold is not tried flipped: it would outline the paper around
         # every stroke, and outlines read as 0s.)
         for method, light_ink in (("otsu", flipped), ("adaptive", None)):
             ink = binarize.ink_mask(trace.gray, method=method, light_ink=light_ink)
-            if _mostly_ink(ink):
+            if _mostly_ink(ink) and not (framed and method == "otsu"):
                 continue  # the paper taken for ink: its gaps would read as shapes
             found = segment.find_glyphs(ink)
             other = self._finish(trace.gray, found, self._classify(found.ink, found.boxes), **options)
             quality = _quality(other.reading)
             if (quality > best_quality and other.reading.confidence >= ALTERNATIVE_SURE
                     and decode.REJECT_CHAR not in other.reading.text):
-                best, best_quality = other, quality
+                best, best_quality = replace(other, light_ink=light_ink), quality
         return best
 
     def read_batch(
@@ -263,7 +268,10 @@ class Reader:
         if not asked:
             return traces
         grays = [traces[i].gray for i in asked]
-        polarity = [not binarize.is_dark_on_light(g) for g in grays]
+        # The sequence network sees the ink the glyph path read: the second look's flipped
+        # polarity when that won (a plate round one digit), else the polarity test's.
+        polarity = [traces[i].light_ink if traces[i].light_ink is not None else not binarize.is_dark_on_light(g)
+                    for i, g in zip(asked, grays)]
         out = list(traces)
         expected = length is not None or pattern is not None
         rivals = None if self.engine == "sequence" else [_digits(traces[i].reading.text) or None for i in asked]

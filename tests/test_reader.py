@@ -352,19 +352,22 @@ def test_a_short_reading_is_asked_about():
         assert not reader_lib._tangled(trace(text), 10), text
 
 
-def test_an_empty_plate_frame_whose_sides_read_as_digits_reads_empty():
+def test_symbols_read_as_two_sure_digits_are_asked_about_and_refused():
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
-    frame = make_sample("nodigit", np.random.default_rng([43, 28]), held_out)
-    assert frame.text == "" and frame.font == ""  # no print: a frame on its own
-    trace = ocr.Reader(MODEL28).trace(frame.image)
-    assert trace.glyph_reading is not None and trace.glyph_reading.text == "11"  # its two sides
-    assert trace.reading.text == ""
+    symbols = make_sample("nodigit", np.random.default_rng([43, 87]), held_out)  # "(##" in Roboto Italic
+    assert symbols.text == ""
+    glyphs = ocr.Reader(MODEL28, engine="glyphs").trace(symbols.image)
+    assert glyphs.reading.text == "18" and glyphs.reading.confidence > reader_lib.DOUBT
+    assert not any(w >= reader_lib.TANGLED * h for _, _, w, h in glyphs.segments)
+    assert not reader_lib._doubtful(glyphs, 10) and not reader_lib._sparse(glyphs)  # asked only as short
+    trace = ocr.Reader(MODEL28).trace(symbols.image)
+    assert trace.glyph_reading == glyphs.reading and trace.reading.text == ""
 
 
 def test_one_digit_in_a_plate_frame_reads():
     """The frame and its dark surround fill the border; the digit alone must still be the ink."""
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
-    reader = ocr.Reader(MODEL28, engine="glyphs")
+    reader = ocr.Reader(MODEL28)
     texts = [str(i % 10) for i in range(20)]
     plates = [make_sample("plate", np.random.default_rng([41, i]), held_out, text=t).image
               for i, t in enumerate(texts)]
