@@ -82,9 +82,8 @@ try:
 except image.ImageError:
     pass
 seconds = time.perf_counter() - start
-own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 done = subprocess.run([sys.argv[2], "read", sys.argv[1]], capture_output=True)
-print(seconds, own_kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
 """
 
 
@@ -100,7 +99,7 @@ def refusal_cost(exe: list[str], folder: Path, runs: int) -> tuple[float, int]:
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", _REFUSAL, str(huge), exe[0]], capture_output=True, text=True,
                              check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        seconds, _, child_kib, code = out.stdout.split()
+        seconds, child_kib, code = out.stdout.split()
         if int(code) != 2:
             raise SystemExit(f"{huge}: expected a refusal (exit 2), got {code}")
         times.append(float(seconds))

@@ -269,7 +269,8 @@ class Reader:
             return traces
         grays = [traces[i].gray for i in asked]
         # The sequence network sees the ink the glyph path read: the second look's flipped
-        # polarity when that won (a plate round one digit), else the polarity test's.
+        # polarity when that won (a captcha whose lines fooled the polarity test, a plate
+        # round one digit), else the polarity test's.
         polarity = [traces[i].light_ink if traces[i].light_ink is not None else not binarize.is_dark_on_light(g)
                     for i, g in zip(asked, grays)]
         out = list(traces)
