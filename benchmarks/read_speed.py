@@ -58,21 +58,6 @@ def median_wall(command: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
-def huge_png(path: Path, side: int = 20_000) -> None:
-    """Write a side × side white 8-bit gray PNG (400 MB of pixels, 0.4 MB on disk), row by row."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    row = b"\x00" + b"\xff" * side
-    packer = zlib.compressobj(9)
-    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-
-
 _REFUSAL = """
 import resource, subprocess, sys, time
 from ocr import image
@@ -93,8 +78,10 @@ def refusal_cost(exe: list[str], folder: Path, runs: int) -> tuple[float, int]:
     Each run is a fresh process, so the time is that of the first refusal, Pillow's lazy
     plugin imports included; the RSS is that of a whole `ocr read huge-white.png` process.
     """
+    from tests.helpers import png_gray
+
     huge = folder / "huge-white.png"
-    huge_png(huge)
+    huge.write_bytes(png_gray(20_000, 20_000))  # 400 MB of white pixels, 0.4 MB on disk
     times, peaks = [], []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", _REFUSAL, str(huge), exe[0]], capture_output=True, text=True,

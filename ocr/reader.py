@@ -176,16 +176,16 @@ class Reader:
             return trace
         best, best_quality = trace, _quality(trace.reading)
         flipped = binarize.is_dark_on_light(trace.gray)  # the polarity the default did not pick, mostly
-        # A plate's panel taken for ink (one digit in a frame on a dark surround): the other
-        # polarity makes the frame and surround ink, most of the border, but the segmenter
-        # drops a frame, so that mask is read too.
-        framed = binarize.framed_panel(trace.ink)
         # (The adaptive threshold is not tried flipped: it would outline the paper around
         # every stroke, and outlines read as 0s.)
         for method, light_ink in (("otsu", flipped), ("adaptive", None)):
             ink = binarize.ink_mask(trace.gray, method=method, light_ink=light_ink)
-            if _mostly_ink(ink) and not (framed and method == "otsu"):
-                continue  # the paper taken for ink: its gaps would read as shapes
+            # A mostly-ink mask is the paper taken for ink, whose gaps would read as shapes;
+            # except the flipped one of a plate whose panel the default took for ink (one digit
+            # in a frame on a dark surround): there frame and surround are the ink at the
+            # border, and the segmenter drops a frame.
+            if _mostly_ink(ink) and not (method == "otsu" and binarize.framed_panel(trace.ink)):
+                continue
             found = segment.find_glyphs(ink)
             other = self._finish(trace.gray, found, self._classify(found.ink, found.boxes), **options)
             quality = _quality(other.reading)

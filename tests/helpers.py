@@ -40,6 +40,20 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def png_gray(width: int, height: int, *, value: int = 255, n_rows: int | None = None) -> bytes:
+    """An 8-bit gray PNG of `height` rows of `value`, compressed row by row (never held whole).
+
+    ``n_rows`` < height writes only that many rows: a tiny file declaring a huge image.
+    """
+    row = b"\x00" + bytes([value]) * width  # filter type 0, then the pixels
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height if n_rows is None else n_rows))
+    idat += packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat)
+            + png_chunk(b"IEND", b""))
+
+
 class Decoded(AssertionError):
     """Raised by `forbid_decoding` when pixels were about to be inflated or decoded."""
 

@@ -17,7 +17,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from PIL import Image
 
 from ocr import binarize, image, segment
 from ocr.errors import ExitCode, ImageError
-from tests.helpers import MODEL28, ROOT, encode, forbid_decoding, png_chunk, print_strip
+from tests.helpers import MODEL28, ROOT, encode, forbid_decoding, png_gray, print_strip
 
 TEXT = "4017"  # the digits on every readable kind
 OTHER = "2958"  # the digits on the frames and pages after the first
@@ -40,20 +39,6 @@ IS_ROOT = os.name == "posix" and os.geteuid() == 0
 # --- building the files ----------------------------------------------------------------
 
 
-
-
-def _png_gray(width: int, height: int, *, value: int = 255, n_rows: int | None = None) -> bytes:
-    """An 8-bit gray PNG of `height` rows of `value`, compressed row by row (never held whole).
-
-    ``n_rows`` < height writes only that many rows: a tiny file declaring a huge image.
-    """
-    row = b"\x00" + bytes([value]) * width  # filter type 0, then the pixels
-    packer = zlib.compressobj(9)
-    idat = b"".join(packer.compress(row) for _ in range(height if n_rows is None else n_rows))
-    idat += packer.flush()
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat)
-            + png_chunk(b"IEND", b""))
 
 
 def _same_size(*grays: np.ndarray) -> list[np.ndarray]:
@@ -165,7 +150,7 @@ def _write_images(folder: Path) -> None:
         "truncated.jpg": jpeg[: len(jpeg) // 2],
         "text.png": b"these are not pixels, just a note\n",
         "pdf.png": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
-        "zero-size.png": _png_gray(0, 0),
+        "zero-size.png": png_gray(0, 0),
         "one-pixel.png": encode(Image.new("L", (1, 1), 0), "PNG"),
         "one-row.png": encode(Image.fromarray(strip[strip.shape[0] // 2][None, :]), "PNG"),
         "one-column.png": encode(Image.fromarray(np.ascontiguousarray(strip[:, 20:21])), "PNG"),
@@ -185,10 +170,10 @@ def _write_images(folder: Path) -> None:
         "UPPER.PNG": png,
         "čísla 12.png": png,
         "with spaces.png": png,
-        "bomb.png": _png_gray(50_000, 50_000, n_rows=1),
-        "huge-white.png": _png_gray(20_000, 20_000),
+        "bomb.png": png_gray(50_000, 50_000, n_rows=1),
+        "huge-white.png": png_gray(20_000, 20_000),
         "gif-bomb.gif": bytes(gif_bomb),
-        "big.png": _png_gray(10_000, 10_000, n_rows=1),  # above our limit, below Pillow's hard one
+        "big.png": png_gray(10_000, 10_000, n_rows=1),  # above our limit, below Pillow's hard one
     }
     assert set(files) == {k.name for k in KINDS}
     for name, data in files.items():
