@@ -28,6 +28,8 @@ __all__ = ["SeqConfig", "MIX", "make_strips", "fit", "build_sequence_model"]
 # ``synth.styles.stroke_strip``, the designs of 1, 4, 7 … that the training fonts rarely draw).
 MIX: dict[str, float] = {"captcha": 0.25, "crowded": 0.08, "warped": 0.1, "strokes": 0.14, "touching": 0.11,
                          "noisy": 0.06, "plain": 0.06, "classic": 0.03, "plate": 0.03, "field": 0.03, "nodigit": 0.11}
+# Share of the warped captchas drawn in procedural stroke digits instead of a font's.
+WARPED_STROKES = 0.35
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _strip_item(args) -> tuple[np.ndarray, str]:
     if style == "crowded":
         sample = crowded_captcha(rng, fonts, length=length)
     elif style == "warped":
-        sample = warped_captcha(rng, fonts, length=length)
+        sample = warped_captcha(rng, fonts, length=length, strokes=WARPED_STROKES)
     elif style == "strokes":
         sample = stroke_strip(rng, length=length)
     else:

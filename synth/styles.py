@@ -327,24 +327,37 @@ def _warped_glyph(glyph: np.ndarray, rng: np.random.Generator, *, rotate: float,
     return out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
-def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: tuple[int, int] = (4, 8)) -> Sample:
+def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: tuple[int, int] = (4, 8),
+                   strokes: float = 0.0) -> Sample:
     """A captcha whose glyphs are each distorted on their own, for training the sequence network.
 
     Every digit gets its own size (±25%), a perspective pull of its corners, a squeeze or
     stretch in x and a turn of up to 25°; neighbours overlap by up to 20% of the narrower
     glyph (bold fonts: 10%), the glyphs wander up and down, and now and then the image cuts
     a sliver off the top or bottom of the ink. Ink is often pale and close to the paper,
-    and dots of any colour fall everywhere. The look of captcha generators that warp glyph by
-    glyph, unlike `crowded_captcha`, which turns whole glyphs only. Not one of `STYLES`.
+    and dots of any colour fall everywhere; half of the images are then squeezed or stretched
+    in x as a whole (0.5-1.3), as a generator does that fits any text into a canvas of fixed
+    width. The look of captcha generators that warp glyph by glyph, unlike `crowded_captcha`,
+    which turns whole glyphs only. Not one of `STYLES`.
+
+    With probability `strokes` every digit is a procedural stroke digit (``synth.strokes``)
+    instead of the font's: its designs (a flagged 1 without a foot, an open 4, …) under the
+    same distortions; the sample's font is then "strokes".
     """
     text = random_digits(rng, length)
     font = pick_font(rng, fonts)
     size = _size(rng, None, 28, 48)
-    glyphs = [
-        _warped_glyph(_text_ink(d, font, size=max(12, int(round(size * rng.uniform(0.75, 1.25))))), rng,
-                      rotate=25.0, squeeze=(0.7, 1.2), skew=0.08)
-        for d in text
-    ]
+    drawn = bool(rng.random() < strokes)
+    if drawn:
+        from synth.strokes import render_digit
+
+    def ink(d: str) -> np.ndarray:
+        scale = size * rng.uniform(0.75, 1.25)
+        if drawn:  # a stroke digit about as tall as the font's digits
+            return render_digit(int(d), rng, size=max(10, int(round(0.95 * scale))), margin=0)
+        return _text_ink(d, font, size=max(12, int(round(scale))))
+
+    glyphs = [_warped_glyph(ink(d), rng, rotate=25.0, squeeze=(0.7, 1.2), skew=0.08) for d in text]
     cap = 0.1 if _is_bold(font) else 0.2
     xs, x = [], 0
     for i, glyph in enumerate(glyphs):
@@ -376,8 +389,17 @@ def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
     if rng.random() < 0.4:  # pale ink: pull everything towards the paper
         paper = augment.background_value(image).astype(np.float32)
         image = np.clip(np.rint(paper + (image - paper) * np.float32(rng.uniform(0.55, 0.85))), 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:  # fitted to a canvas of fixed width: every glyph squeezed or stretched alike
+        # never so narrow that the sequence network (a column per 4 pixels at 32 rows) has
+        # fewer columns than the CTC alignment of the text may need (a blank between each pair)
+        fewest = (2 * len(text) + 1) * image.shape[0] / 8
+        fx = max(float(rng.uniform(0.5, 1.3)), fewest / image.shape[1])
+        width = max(8, int(round(image.shape[1] * fx)))
+        image = cv2.resize(image, (width, image.shape[0]), interpolation=cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR)
+        out_boxes = tuple((min(int(bx * fx), width - 1), by, max(1, min(int(round(bw * fx)), width - int(bx * fx))), bh)
+                          for bx, by, bw, bh in out_boxes)
     return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in out_boxes), style="captcha",
-                  font=font.name)
+                  font="strokes" if drawn else font.name)
 
 
 def stroke_strip(rng: np.random.Generator, *, length: tuple[int, int] = (4, 8)) -> Sample:

@@ -230,8 +230,9 @@ def test_boxes_are_plain_ints_that_json_can_write(style, fonts):
 
 @pytest.mark.parametrize("make", [lambda rng, fonts: styles.crowded_captcha(rng, fonts, length=(3, 6)),
                                   lambda rng, fonts: styles.warped_captcha(rng, fonts, length=(3, 6)),
+                                  lambda rng, fonts: styles.warped_captcha(rng, fonts, length=(3, 6), strokes=1.0),
                                   lambda rng, fonts: styles.stroke_strip(rng, length=(3, 6))],
-                         ids=["crowded_captcha", "warped_captcha", "stroke_strip"])
+                         ids=["crowded_captcha", "warped_captcha", "warped_stroke_digits", "stroke_strip"])
 def test_sequence_training_extras_are_valid_and_seeded(make, fonts):
     for seed in range(6):
         a, b = make(np.random.default_rng(seed), fonts), make(np.random.default_rng(seed), fonts)
@@ -255,3 +256,22 @@ def test_warped_glyph_is_identity_without_distortion_and_varies_with_it(fonts):
                                    skew=0.08).shape for seed in range(12)}
     aspects = [w / h for h, w in shapes]
     assert len(shapes) >= 10 and max(aspects) / min(aspects) > 1.3  # each glyph distorted its own way
+
+
+def test_warped_captchas_draw_stroke_digits_in_the_share_asked(fonts):
+    def drawn(share):
+        return [styles.warped_captcha(np.random.default_rng(seed), fonts, strokes=share).font == "strokes"
+                for seed in range(20)]
+
+    assert not any(drawn(0.0)) and all(drawn(1.0))
+    assert 3 <= sum(drawn(0.5)) <= 17
+
+
+def test_squeezed_warped_captchas_stay_wide_enough_for_the_sequence_network(fonts):
+    from ocr import binarize, sequence
+
+    for seed in range(60):
+        sample = styles.warped_captcha(np.random.default_rng(seed), fonts, length=(8, 9), strokes=0.35)
+        gray = sample.image if sample.image.ndim == 2 else cv2.cvtColor(sample.image, cv2.COLOR_RGB2GRAY)
+        columns = sequence.strip_input(gray, light_ink=not binarize.is_dark_on_light(gray)).shape[1] // 4
+        assert columns >= 2 * len(sample.text), (seed, columns, sample.text)
