@@ -287,6 +287,33 @@ class Reader:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq, p_empty=p_empty, p_glyphs=said.p_rival,
                              glyph_reading=glyphs if chosen is not glyphs else None)
+        return self._second_opinion(out, asked, length=length, pattern=pattern)
+
+    def _second_opinion(self, traces: list[Trace], asked: list[int], *, length: int | None,
+                        pattern: Pattern | None) -> list[Trace]:
+        """Ask again, in the polarity test's polarity, about glyph readings of flipped ink.
+
+        The glyph path's second look may read the paper between a word's letters as ink (its
+        gaps look like digits); the sequence network, shown that same flipped ink, then sees
+        neither digits nor "no digit". A glyph reading kept although the network ruled its
+        digits out (``RULED_OUT``) in the flipped polarity is emptied when, shown the strip
+        the polarity test's way, it finds no digit (``_prefer_empty``). A plate round one
+        digit or a captcha whose lines fooled the polarity test is not touched: there the
+        network, shown the flipped ink, reads the glyphs' digits.
+        """
+        again = [i for i in asked if traces[i].light_ink is not None and traces[i].reading.text
+                 and traces[i].glyph_reading is None and traces[i].p_glyphs is not None
+                 and traces[i].p_glyphs < RULED_OUT]
+        if not again:
+            return traces
+        grays = [traces[i].gray for i in again]
+        said = sequence_io.read_strips(self.sequence, grays, [not t for t in (traces[i].light_ink for i in again)],
+                                       [_digits(traces[i].reading.text) or None for i in again])
+        out = list(traces)
+        for i, other in zip(again, said):
+            if not other.reading.text and _prefer_empty(other, _doubtful(traces[i], self.model.reject_index)):
+                out[i] = replace(traces[i], reading=replace(decode.EMPTY, engine="sequence"),
+                                 glyph_reading=traces[i].reading, p_empty=other.p_empty)
         return out
 
     def _decode(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, *,

@@ -372,3 +372,15 @@ def test_one_digit_in_a_plate_frame_reads():
     plates = [make_sample("plate", np.random.default_rng([41, i]), held_out, text=t).image
               for i, t in enumerate(texts)]
     assert [reader.read(p).text for p in plates] == texts
+
+
+def test_paper_between_letters_read_as_flipped_ink_is_refused():
+    """Dark words on light paper whose second look read the gaps between letters as digits."""
+    train_fonts = font_lib.split_held_out(font_lib.bundled_fonts())[0]
+    for seed, gaps in (([43, 280], "10"), ([43, 526], "1212")):  # "Fax ACK", "Amt."
+        words = make_sample("nodigit", np.random.default_rng(seed), train_fonts)
+        assert words.text == ""
+        glyphs = ocr.Reader(MODEL28, engine="glyphs").trace(words.image)
+        assert glyphs.reading.text == gaps and glyphs.light_ink is True  # the paper read as ink
+        trace = ocr.Reader(MODEL28).trace(words.image)
+        assert trace.reading.text == "" and trace.glyph_reading == glyphs.reading
