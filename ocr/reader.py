@@ -84,6 +84,12 @@ ALTERNATIVE_SURE = 0.8
 TANGLED = 1.2
 SPARSE = 0.3
 SHORT = 2
+# A reading whose digits differ in height by at least UNEVEN (standard deviation over the
+# median) with a speck of ink beside them (a component under SPECK of that height each way)
+# is asked about too: the warp and the dots of a captcha, which the glyph path can misread
+# with confidence (printed digits of one font share one height).
+UNEVEN = 0.04
+SPECK = 0.3
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
@@ -567,12 +573,14 @@ def _tangled(trace: Trace, reject: int | None) -> bool:
     """True when the glyph reading may be wrong in ways only the sequence network sees past.
 
     A segment wider than ``TANGLED`` times its height is digits joined by touching or by a
-    crossing line; a doubtful reading (``_doubtful``), a short one (``SHORT`` digits or fewer)
-    and a sparse one (``_sparse``) are other reasons to ask.
+    crossing line; a doubtful reading (``_doubtful``), a short one (``SHORT`` digits or fewer),
+    a sparse one (``_sparse``) and a captcha's uneven digits among specks (``_captcha_like``)
+    are other reasons to ask.
     """
     if any(w >= TANGLED * h for _, _, w, h in trace.segments):
         return True
-    return _doubtful(trace, reject) or len(_digits(trace.reading.text)) <= SHORT or _sparse(trace)
+    return (_doubtful(trace, reject) or len(_digits(trace.reading.text)) <= SHORT or _sparse(trace)
+            or _captcha_like(trace))
 
 
 def _sparse(trace: Trace) -> bool:
@@ -591,6 +599,23 @@ def _sparse(trace: Trace) -> bool:
         return False  # the ink cannot be wider than its image: no need to look (most strips)
     columns = np.flatnonzero(trace.ink.any(axis=0))
     return span < SPARSE * (int(columns[-1]) - int(columns[0]) + 1)
+
+
+def _captcha_like(trace: Trace) -> bool:
+    """True when the digits read differ in height (``UNEVEN``) and a speck lies among the ink.
+
+    A captcha warps and scales its digits one by one and strews dots; a printed strip's
+    digits share one height. The specks are counted only for uneven readings (a few in a
+    hundred plain strips), so the usual strip pays for one look at its glyph heights.
+    """
+    heights = np.array([g.box[3] for g in trace.reading.glyphs if g.char in sequence_io.CLASSES], np.float32)
+    if len(heights) < 2:
+        return False
+    median = float(np.median(heights))
+    if float(heights.std()) < UNEVEN * median:
+        return False
+    _, rows, _ = binarize.component_stats(trace.ink)
+    return any(w < SPECK * median and h < SPECK * median for _, _, w, h, _ in rows)
 
 
 def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p_glyphs: float | None = None) -> bool:

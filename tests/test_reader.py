@@ -352,6 +352,40 @@ def test_a_short_reading_is_asked_about():
         assert not reader_lib._tangled(trace(text), 10), text
 
 
+def test_uneven_digits_among_specks_are_asked_about_and_nothing_else():
+    """A captcha's warp makes its digits' heights differ and its dots lie among them."""
+    ink = np.zeros((40, 160), np.uint8)
+
+    def trace(heights, specks=()):
+        boxes = tuple((10 + 20 * i, 30 - h, 12, h) for i, h in enumerate(heights))
+        ink[:] = 0
+        for x, y, w, h in boxes + tuple(specks):
+            ink[y : y + h, x : x + w] = 255
+        glyphs = tuple(Glyph(char="5", box=b, prob=1.0) for b in boxes)
+        return reader_lib.Trace(gray=255 - ink, ink=ink.copy(), boxes=boxes, proba=np.eye(11)[[5] * len(boxes)],
+                                reading=Reading(text="5" * len(boxes), confidence=1.0, glyphs=glyphs), segments=boxes)
+
+    dot = (150, 5, 2, 2)
+    assert reader_lib._tangled(trace((20, 24, 18, 22, 20), [dot]), 10)  # uneven, a speck: asked
+    assert not reader_lib._tangled(trace((20, 24, 18, 22, 20)), 10)  # no speck (a script font)
+    assert not reader_lib._tangled(trace((20, 20, 20, 20, 21), [dot]), 10)  # one height, a speck of noise
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    glyphs = ocr.Reader(MODEL28, engine="glyphs")
+    plain = [make_sample("plain", np.random.default_rng([45, i]), held_out).image for i in range(20)]
+    assert not any(reader_lib._captcha_like(glyphs.trace(p)) for p in plain)  # printed strips are not asked
+
+
+def test_a_captcha_the_glyph_path_misreads_with_uneven_digits_is_read_by_the_sequence_network():
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    for k in (249, 252):
+        captcha = make_sample("captcha", np.random.default_rng([45, k]), held_out)
+        glyphs = ocr.Reader(MODEL28, engine="glyphs").trace(captcha.image)
+        assert glyphs.reading.text != captcha.text and not any(w >= reader_lib.TANGLED * h for _, _, w, h in glyphs.segments)
+        assert not reader_lib._doubtful(glyphs, 10) and not reader_lib._sparse(glyphs)  # asked only as uneven
+        assert reader_lib._captcha_like(glyphs)
+        assert ocr.Reader(MODEL28).read(captcha.image).text == captcha.text
+
+
 def test_symbols_read_as_two_sure_digits_are_asked_about_and_refused():
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
     symbols = make_sample("nodigit", np.random.default_rng([43, 87]), held_out)  # "(##" in Roboto Italic
