@@ -95,6 +95,9 @@ SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
 SEQUENCE_LONG_ALONE = 3
 RULED_OUT = 0.01
+# A glyph reading the sequence network rules out, its own reading not kept either, is refused
+# unless the glyph path is at least this sure of it.
+CONTRADICTED = 0.99
 EMPTY_SURE = 0.5
 EMPTY_SURE_UNDOUBTED = 0.6
 EMPTY_OVER = 5.0
@@ -289,6 +292,8 @@ class Reader:
                 chosen = seq
             elif glyphs.text and not seq.text and _prefer_empty(said, _doubtful(traces[i], self.model.reject_index)):
                 chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
+            elif _contradicted(glyphs, said.p_rival):
+                chosen = replace(decode.EMPTY, engine="sequence")  # neither reading stands: refuse
             else:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq, p_empty=p_empty, p_glyphs=said.p_rival,
@@ -639,6 +644,16 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     if seq.confidence < need:
         return False
     return seq.confidence > glyphs.confidence or (p_glyphs is not None and p_glyphs < RULED_OUT)
+
+
+def _contradicted(glyphs: Reading, p_glyphs: float | None) -> bool:
+    """Refuse a glyph reading the sequence network rules out, unless it is ``CONTRADICTED`` sure?
+
+    Asked only when the sequence network's own reading was not kept either: the two networks
+    then contradict each other, and the strip is better refused than guessed (letters read as
+    digits, a captcha's glyphs cut wrong).
+    """
+    return bool(glyphs.text) and p_glyphs is not None and p_glyphs < RULED_OUT and glyphs.confidence < CONTRADICTED
 
 
 def _prefer_empty(said: sequence_io.StripReading, doubtful: bool) -> bool:

@@ -272,9 +272,14 @@ def test_a_doubtful_guess_becomes_empty_when_no_digit_is_much_likelier_than_its_
     monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
     assert not reader_lib._doubtful(sure, reader.model.reject_index)
     assert reader._consult([replace(sure, segments=((2, 2, 30, 14),))], **options)[0].reading.text == "1"
-    said = [reader_lib.sequence_io.StripReading(_reading("4", 0.3), p_empty, p_empty / over / 10)]
+    p_rival = 2 * reader_lib.RULED_OUT  # odds that would empty it, were the network's reading empty
+    assert p_empty >= over * p_rival
+    said = [reader_lib.sequence_io.StripReading(_reading("4", 0.3), p_empty, p_rival)]
     monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
     assert reader._consult([trace], **options)[0].reading.text == "1"
+    # (were the glyphs' digits ruled out as well, the two networks would contradict each other)
+    said = [reader_lib.sequence_io.StripReading(_reading("4", 0.3), p_empty, reader_lib.RULED_OUT / 2)]
+    assert reader._consult([trace], **options)[0].reading.text == ""
 
 
 def test_a_sure_guess_becomes_empty_only_when_the_sequence_network_is_surer_of_no_digit(monkeypatch):
@@ -384,6 +389,22 @@ def test_a_captcha_the_glyph_path_misreads_with_uneven_digits_is_read_by_the_seq
         assert not reader_lib._doubtful(glyphs, 10) and not reader_lib._sparse(glyphs)  # asked only as uneven
         assert reader_lib._captcha_like(glyphs)
         assert ocr.Reader(MODEL28).read(captcha.image).text == captcha.text
+
+
+def test_a_glyph_reading_the_sequence_network_rules_out_is_refused_unless_sure():
+    assert reader_lib._contradicted(Reading(text="16", confidence=0.979, glyphs=()), 0.0002)
+    assert not reader_lib._contradicted(Reading(text="679173", confidence=1.0, glyphs=()), 5e-9)  # sure glyphs stand
+    assert not reader_lib._contradicted(Reading(text="16", confidence=0.979, glyphs=()), 0.3)  # not ruled out
+    assert not reader_lib._contradicted(Reading(text="16", confidence=0.979, glyphs=()), None)  # not asked
+    assert not reader_lib._contradicted(Reading(text="", confidence=0.0, glyphs=()), 0.0)
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    for k, letters in ((247, "0122"), (476, "1194446")):  # "fu Rev.", "Name &/&_"
+        words = make_sample("nodigit", np.random.default_rng([44, k]), held_out)
+        assert words.text == ""
+        glyphs = ocr.Reader(MODEL28, engine="glyphs").read(words.image)
+        assert glyphs.text == letters and glyphs.confidence < reader_lib.CONTRADICTED
+        trace = ocr.Reader(MODEL28).trace(words.image)
+        assert trace.reading.text == "" and trace.sequence.text and trace.p_glyphs < reader_lib.RULED_OUT
 
 
 def test_symbols_read_as_two_sure_digits_are_asked_about_and_refused():
