@@ -298,10 +298,9 @@ class Reader:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq, p_empty=p_empty, p_glyphs=said.p_rival,
                              glyph_reading=glyphs if chosen is not glyphs else None)
-        return self._second_opinion(out, asked, length=length, pattern=pattern)
+        return self._second_opinion(out, asked)
 
-    def _second_opinion(self, traces: list[Trace], asked: list[int], *, length: int | None,
-                        pattern: Pattern | None) -> list[Trace]:
+    def _second_opinion(self, traces: list[Trace], asked: list[int]) -> list[Trace]:
         """Ask again, in the polarity test's polarity, about glyph readings of flipped ink.
 
         The glyph path's second look may read the paper between a word's letters as ink (its
@@ -318,7 +317,7 @@ class Reader:
         if not again:
             return traces
         grays = [traces[i].gray for i in again]
-        said = sequence_io.read_strips(self.sequence, grays, [not t for t in (traces[i].light_ink for i in again)],
+        said = sequence_io.read_strips(self.sequence, grays, [not traces[i].light_ink for i in again],
                                        [_digits(traces[i].reading.text) or None for i in again])
         out = list(traces)
         for i, other in zip(again, said):
