@@ -19,7 +19,7 @@ import numpy as np
 from ocr import normalize, segment
 from ocr.reader import Trace, _digits
 
-__all__ = ["debug_overlay"]
+__all__ = ["debug_overlay", "header_lines"]
 
 GREEN, RED, GREY, WHITE = (40, 170, 40), (220, 40, 40), (150, 150, 150), (255, 255, 255)
 BLUE, YELLOW, MAGENTA = (70, 110, 255), (255, 215, 0), (200, 0, 200)
@@ -27,6 +27,26 @@ BLUE, YELLOW, MAGENTA = (70, 110, 255), (255, 215, 0), (200, 0, 200)
 
 def _label(canvas: np.ndarray, text: str, org: tuple[int, int], colour, scale: float = 0.45) -> None:
     cv2.putText(canvas, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
+def header_lines(trace: Trace) -> list[str]:
+    """The overlay's header: the reading, and when the sequence network was asked, both
+    readings, which was kept, and the network's odds for "no digit" and the glyph digits."""
+    lines = [f"read: {trace.reading.text or '(empty)'}  confidence {trace.reading.confidence:.3f}"]
+    if trace.sequence is None:
+        return lines
+    glyph_reading = trace.glyph_reading or trace.reading
+    used = "sequence" if trace.glyph_reading is not None else "glyphs"
+    if used == "sequence" and trace.sequence.text and not trace.reading.text:
+        used = "neither (they contradict each other)"  # refused, though the network read digits
+    lines.append(f"glyphs: {glyph_reading.text or '(empty)'} {glyph_reading.confidence:.3f}   "
+                 f"sequence: {trace.sequence.text or '(empty)'} {trace.sequence.confidence:.3f}   kept: {used}")
+    if trace.p_empty is not None:  # what the sequence network thinks of the alternatives
+        said = f"sequence network: P(no digit) {trace.p_empty:.3f}"
+        if trace.p_glyphs is not None:
+            said += f"   P(glyphs' {_digits(glyph_reading.text)}) {trace.p_glyphs:.3g}"
+        lines.append(said)
+    return lines
 
 
 def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 28,
@@ -81,17 +101,7 @@ def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 2
         for line, c in enumerate(best):
             name = reject_name if classes[c] == "reject" else classes[c]
             _label(strip, f"{name} {row[c]:.2f}", (k * cell + 2, cell + 12 + 14 * line), (0, 0, 0), 0.38)
-    text = trace.reading.text or "(empty)"
-    lines = [f"read: {text}  confidence {trace.reading.confidence:.3f}"]
-    if trace.sequence is not None:
-        used = "sequence" if trace.glyph_reading is not None else "glyphs"
-        lines.append(f"glyphs: {glyph_reading.text or '(empty)'} {glyph_reading.confidence:.3f}   "
-                     f"sequence: {trace.sequence.text or '(empty)'} {trace.sequence.confidence:.3f}   kept: {used}")
-        if trace.p_empty is not None:  # what the sequence network thinks of the alternatives
-            said = f"sequence network: P(no digit) {trace.p_empty:.3f}"
-            if trace.p_glyphs is not None:
-                said += f"   P(glyphs' {_digits(glyph_reading.text)}) {trace.p_glyphs:.3g}"
-            lines.append(said)
+    lines = header_lines(trace)
     text_width = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] for line in lines) + 8
     full_width = max(top.shape[1], strip.shape[1], text_width)
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 
 from ocr.decode import Glyph, Reading
-from ocr.overlay import debug_overlay
+from ocr.overlay import debug_overlay, header_lines
 from ocr.reader import Trace
 
 CLASSES = tuple("0123456789") + ("reject",)
@@ -32,3 +32,19 @@ def test_the_header_grows_a_line_for_each_thing_the_reader_weighed():
     # below the header (one line: 22 rows) the pictures are the same, but for their width
     bands, width = glyphs_only.shape[0] - 22, glyphs_only.shape[1]
     assert np.array_equal(with_odds[-bands:, :width], glyphs_only[-bands:])
+
+
+def test_the_header_says_which_reading_was_kept_or_that_neither_was():
+    glyphs = _trace()
+    seq = Reading(text="7", confidence=0.4, glyphs=(), engine="sequence")
+    empty = Reading(text="", confidence=0.0, glyphs=(), engine="sequence")
+    assert header_lines(glyphs) == ["read: 1  confidence 0.990"]
+    assert header_lines(replace(glyphs, sequence=seq))[1].endswith("kept: glyphs")
+    took = replace(glyphs, reading=replace(seq, confidence=0.9), sequence=seq, glyph_reading=glyphs.reading)
+    assert header_lines(took)[1].endswith("kept: sequence")
+    refused = replace(glyphs, reading=empty, sequence=seq, glyph_reading=glyphs.reading, p_empty=0.0, p_glyphs=0.001)
+    lines = header_lines(refused)
+    assert lines[0].startswith("read: (empty)") and lines[1].endswith("kept: neither (they contradict each other)")
+    assert lines[2] == "sequence network: P(no digit) 0.000   P(glyphs' 1) 0.001"
+    no_digit = replace(refused, sequence=empty, p_empty=0.9)
+    assert header_lines(no_digit)[1].endswith("kept: sequence")  # the network read no digit
