@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr import sequence
 from synth import augment
 from synth.fonts import Font, load_font
 from synth.render import Box, Strip, classic_font, render_classic, render_strip, render_text
@@ -390,9 +391,9 @@ def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
         paper = augment.background_value(image).astype(np.float32)
         image = np.clip(np.rint(paper + (image - paper) * np.float32(rng.uniform(0.55, 0.85))), 0, 255).astype(np.uint8)
     if rng.random() < 0.5:  # fitted to a canvas of fixed width: every glyph squeezed or stretched alike
-        # never so narrow that the sequence network (a column per 4 pixels at 32 rows) has
-        # fewer columns than the CTC alignment of the text may need (a blank between each pair)
-        fewest = (2 * len(text) + 1) * image.shape[0] / 8
+        # never so narrow that the sequence network (a column per STRIDE pixels at HEIGHT rows)
+        # has fewer columns than the CTC alignment of the text may need (a blank between each pair)
+        fewest = (2 * len(text) + 1) * sequence.STRIDE * image.shape[0] / sequence.HEIGHT
         fx = max(float(rng.uniform(0.5, 1.3)), fewest / image.shape[1])
         width = max(8, int(round(image.shape[1] * fx)))
         image = cv2.resize(image, (width, image.shape[0]), interpolation=cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR)

@@ -273,5 +273,5 @@ def test_squeezed_warped_captchas_stay_wide_enough_for_the_sequence_network(font
     for seed in range(60):
         sample = styles.warped_captcha(np.random.default_rng(seed), fonts, length=(8, 9), strokes=0.35)
         gray = sample.image if sample.image.ndim == 2 else cv2.cvtColor(sample.image, cv2.COLOR_RGB2GRAY)
-        columns = sequence.strip_input(gray, light_ink=not binarize.is_dark_on_light(gray)).shape[1] // 4
+        columns = sequence.strip_input(gray, light_ink=not binarize.is_dark_on_light(gray)).shape[1] // sequence.STRIDE
         assert columns >= 2 * len(sample.text), (seed, columns, sample.text)
