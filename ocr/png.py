@@ -122,6 +122,8 @@ def _unfilter(filters: np.ndarray, filtered: np.ndarray, channels: int) -> np.nd
     """
     if int(filters.max()) > _UP:
         return None
+    if int(filters.min()) == _SUB:  # every row Sub, as OpenCV writes them: no rows to pick
+        return _running_sums(filtered, channels)
     out = filtered.copy()  # (H, W·C)
     sub = filters == _SUB
     if sub.any():

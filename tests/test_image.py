@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import os
 import pathlib
+import re
 import struct
+import threading
 import zlib
 
 import numpy as np
@@ -235,6 +237,41 @@ def test_permission_denied(tmp_path, gray):
     path.chmod(0)
     with pytest.raises(ImageError, match="permission denied"):
         image.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    # Opening a pipe that nobody writes to blocks forever unless the reader refuses it first.
+    path = tmp_path / "pipe.png"
+    os.mkfifo(path)
+    outcome = []
+
+    def load():
+        try:
+            image.load(path)
+        except ImageError as e:
+            outcome.append(str(e))
+
+    reader = threading.Thread(target=load, daemon=True)  # a blocked open must not hang the tests
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "opening the pipe blocked"
+    assert outcome and re.match(r".*pipe\.png: not a regular file", outcome[0])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_endless_device_is_refused():
+    with pytest.raises(ImageError, match=r"^/dev/zero: not a regular file"):
+        image.load("/dev/zero")
+
+
+def test_file_is_read_whole_and_refused_when_larger_than_the_limit(tmp_path, gray):
+    data = encode(Image.fromarray(gray), "PNG")
+    path = tmp_path / "strip.png"
+    path.write_bytes(data)
+    assert image._read_file(str(path), "strip.png", len(data)) == data
+    with pytest.raises(ImageError, match=f"strip.png: file is {len(data)} bytes, more than the limit of {len(data) - 1}"):
+        image._read_file(str(path), "strip.png", len(data) - 1)
 
 
 def test_empty_file(tmp_path):

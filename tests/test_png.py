@@ -62,10 +62,13 @@ def rng() -> np.random.Generator:
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
-def test_rows_filtered_none_sub_and_up_decode_to_pillows_pixels(rng, channels):
+@pytest.mark.parametrize("filters", [
+    [2, 1, 1, 2, 2, 0, 1, 2, 0],  # Up first (nothing above), runs of Up, all mixed
+    [1] * 9,  # every row Sub (OpenCV's way): one running sum over the whole image
+])
+def test_rows_filtered_none_sub_and_up_decode_to_pillows_pixels(rng, channels, filters):
     shape = (9, 7) if channels == 1 else (9, 7, channels)
     pixels = rng.integers(0, 256, shape, dtype=np.uint8)
-    filters = [2, 1, 1, 2, 2, 0, 1, 2, 0]  # Up first (nothing above), runs of Up, all mixed
     data = _encode(pixels, filters)
 
     decoded = png.decode(data, max_pixels=10**6)
