@@ -262,3 +262,16 @@ def test_component_stats_match_labelling_the_whole_mask():
     h, w = labels.shape
     np.testing.assert_array_equal(full_labels[y0 : y0 + h, x0 : x0 + w], labels)
     assert binarize.component_stats(np.zeros((8, 8), np.uint8))[1] == []
+
+
+def test_component_stats_number_components_as_opencvs_default_labelling():
+    """The faster labelling algorithm gives the default's labels, order and statistics."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        h, w = rng.integers(2, 60), rng.integers(2, 200)
+        mask = (rng.random((h, w)) < rng.uniform(0.1, 0.9)).astype(np.uint8) * 255
+        mask[0, 0] = 255  # the bounding box is the whole mask
+        labels, rows, _ = binarize.component_stats(mask)
+        _, expected_labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        assert rows == stats[1:].tolist()
+        np.testing.assert_array_equal(labels[: h, : w], expected_labels[: labels.shape[0], : labels.shape[1]])
