@@ -365,26 +365,13 @@ def read_many(
     chunks = _chunks((os.fspath(p) for p in paths), chunk_size)
     if dask:
         results = _dask(chunks, options, jobs, dask)
-    elif jobs == 1:
-        _reader(options)  # a bad model is an error before any file is read
-        results = _in_process(chunks, options)
     else:
-        _check_model(options)
-        results = _process_pool(chunks, options, jobs)
+        # A bad model is an error before any file is read; and workers forked from here
+        # find the reader loaded (copy-on-write) instead of each loading the models again.
+        _reader(options)
+        results = _in_process(chunks, options) if jobs == 1 else _process_pool(chunks, options, jobs)
     for rows in results:
         yield from rows
-
-
-def _check_model(options: BatchOptions) -> None:
-    """Load the models once here so that a bad file or engine fails fast, not in every worker."""
-    from ocr import model as model_io
-    from ocr import sequence
-    from ocr.reader import check_engine
-
-    check_engine(options.engine)
-    model_io.load(options.model if options.model is not None else model_io.default_model_path())
-    if options.engine != "glyphs":
-        sequence.load(sequence.default_sequence_path())
 
 
 # --- writing the rows ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,16 @@ class Model:
     def input_scale(self) -> float:
         return INPUT_SCALES[self.input_size]
 
-    @property
+    @cached_property
     def reject_index(self) -> int | None:
         return self.classes.index("reject") if "reject" in self.classes else None
 
-    @property
-    def digit_indices(self) -> list[int]:
-        """Output columns of the digit classes (every class but "reject")."""
-        return [k for k, c in enumerate(self.classes) if c != "reject"]
+    @cached_property
+    def digit_indices(self) -> np.ndarray:
+        """Output columns of the digit classes (every class but "reject"), a read-only int array."""
+        columns = np.array([k for k, c in enumerate(self.classes) if c != "reject"], dtype=np.intp)
+        columns.flags.writeable = False
+        return columns
 
     def predict_proba(self, glyphs: np.ndarray) -> np.ndarray:
         """Probabilities (n, n_classes) for normalized glyph rows (n, input_size**2)."""
