@@ -96,8 +96,10 @@ SEQUENCE_MIN_ALONE = 2
 SEQUENCE_LONG_ALONE = 3
 RULED_OUT = 0.01
 # A glyph reading the sequence network rules out, its own reading not kept either, is refused
-# unless the glyph path is at least this sure of it.
+# unless the glyph path is at least this sure of it. When its own reading would be kept
+# instead, the strip is refused if the network gives "no digit" at least EMPTY_DOUBT.
 CONTRADICTED = 0.99
+EMPTY_DOUBT = 0.05
 EMPTY_SURE = 0.5
 EMPTY_SURE_UNDOUBTED = 0.6
 EMPTY_OVER = 5.0
@@ -288,8 +290,11 @@ class Reader:
         for i, said in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity, rivals)):
             seq, p_empty = _expected(said.reading, length, pattern), said.p_empty
             glyphs = traces[i].reading
-            if self.engine == "sequence" or _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival):
+            if self.engine == "sequence":
                 chosen = seq
+            elif _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival):
+                # Swapped in for digits it rules out, unless it doubts there are any: refuse then.
+                chosen = replace(decode.EMPTY, engine="sequence") if _doubts_digits(said) else seq
             elif glyphs.text and not seq.text and _prefer_empty(said, _doubtful(traces[i], self.model.reject_index)):
                 chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
             elif _contradicted(glyphs, said.p_rival):
@@ -577,11 +582,12 @@ def _tangled(trace: Trace, reject: int | None) -> bool:
     """True when the glyph reading may be wrong in ways only the sequence network sees past.
 
     A segment wider than ``TANGLED`` times its height is digits joined by touching or by a
-    crossing line; a doubtful reading (``_doubtful``), a short one (``SHORT`` digits or fewer),
-    a sparse one (``_sparse``) and a captcha's uneven digits among specks (``_captcha_like``)
-    are other reasons to ask.
+    crossing line, and a segment the decoder cut (``_cut_wide``) is one it guessed how to
+    split (the "A" of a word cut into "7" and "4"); a doubtful reading (``_doubtful``), a
+    short one (``SHORT`` digits or fewer), a sparse one (``_sparse``) and a captcha's uneven
+    digits among specks (``_captcha_like``) are other reasons to ask.
     """
-    if any(w >= TANGLED * h for _, _, w, h in trace.segments):
+    if len(trace.boxes) > len(trace.segments) or any(w >= TANGLED * h for _, _, w, h in trace.segments):
         return True
     return (_doubtful(trace, reject) or len(_digits(trace.reading.text)) <= SHORT or _sparse(trace)
             or _captcha_like(trace))
@@ -653,6 +659,17 @@ def _contradicted(glyphs: Reading, p_glyphs: float | None) -> bool:
     digits, a captcha's glyphs cut wrong).
     """
     return bool(glyphs.text) and p_glyphs is not None and p_glyphs < RULED_OUT and glyphs.confidence < CONTRADICTED
+
+
+def _doubts_digits(said: sequence_io.StripReading) -> bool:
+    """Refuse rather than swap a ruled-out glyph reading for the sequence network's own?
+
+    When the network, which rules the glyph digits out (``RULED_OUT``), still gives "no
+    digit" at least ``EMPTY_DOUBT``, neither network stands behind any digits: the strokes
+    of a word or a captcha's lines without digits ("Amt." read "1111" by the glyphs, "1" by
+    the network).
+    """
+    return said.p_rival is not None and said.p_rival < RULED_OUT and said.p_empty >= EMPTY_DOUBT
 
 
 def _prefer_empty(said: sequence_io.StripReading, doubtful: bool) -> bool:

@@ -142,6 +142,7 @@ def test_a_doubtful_reading_gets_a_second_look_with_other_ink_masks(reader28):
 from ocr import reader as reader_lib  # noqa: E402
 from ocr.decode import Glyph, Reading  # noqa: E402
 from ocr.errors import InputError  # noqa: E402
+from ocr.sequence import StripReading  # noqa: E402
 from synth.styles import make_sample  # noqa: E402
 from synth import fonts as font_lib  # noqa: E402
 
@@ -439,3 +440,35 @@ def test_paper_between_letters_read_as_flipped_ink_is_refused():
         assert glyphs.reading.text == gaps and glyphs.light_ink is True  # the paper read as ink
         trace = ocr.Reader(MODEL28).trace(words.image)
         assert trace.reading.text == "" and trace.glyph_reading == glyphs.reading
+
+
+def test_a_word_whose_letter_the_decoder_cut_into_digits_is_asked_about_and_refused():
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    word = make_sample("nodigit", np.random.default_rng([3131, 1358]), held_out)  # "ACK", speckled
+    assert word.text == ""
+    glyphs = ocr.Reader(MODEL28, engine="glyphs").trace(word.image)
+    assert glyphs.reading.text == "7408" and len(glyphs.boxes) > len(glyphs.segments)  # the "A" cut in two
+    assert not any(w >= reader_lib.TANGLED * h for _, _, w, h in glyphs.segments)
+    assert not reader_lib._doubtful(glyphs, 10) and not reader_lib._sparse(glyphs)
+    assert not reader_lib._captcha_like(glyphs)  # asked only because of the cut
+    trace = ocr.Reader(MODEL28).trace(word.image)
+    assert trace.reading.text == "" and trace.glyph_reading == glyphs.reading
+
+
+def test_a_swap_the_sequence_network_doubts_is_refused():
+    """Letters or lines read as a digit by each network, a different one: refused, not swapped."""
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    for k, (by_glyphs, by_sequence) in ((566, ("9", "1")), (606, ("4", "6"))):  # lines; "mmMw Carte"
+        image = make_sample("nodigit", np.random.default_rng([3131, k]), held_out).image
+        trace = ocr.Reader(MODEL28).trace(image)
+        assert trace.glyph_reading.text == by_glyphs and trace.sequence.text == by_sequence
+        assert trace.sequence.confidence >= reader_lib.SEQUENCE_SURE and trace.p_glyphs < reader_lib.RULED_OUT
+        assert trace.p_empty >= reader_lib.EMPTY_DOUBT and trace.reading.text == ""
+    # The rule itself, on made-up odds.
+    def said(p_empty, p_rival):
+        return StripReading(Reading(text="1", confidence=0.9, glyphs=(), engine="sequence"), p_empty, p_rival)
+
+    assert reader_lib._doubts_digits(said(0.08, 1e-6))
+    assert not reader_lib._doubts_digits(said(0.01, 1e-6))  # sure there are digits: swapped
+    assert not reader_lib._doubts_digits(said(0.3, 0.2))  # the glyph digits not ruled out
+    assert not reader_lib._doubts_digits(said(0.3, None))  # the glyphs read nothing
