@@ -120,10 +120,11 @@ def _unfilter(filters: np.ndarray, filtered: np.ndarray, channels: int) -> np.nd
     Sub adds the byte one pixel to the left, Up the byte above (both modulo 256): a
     cumulative sum along the row for every Sub row at once, and down each run of Up rows.
     """
-    if int(filters.max()) > _UP:
+    highest = int(filters.max())
+    if highest > _UP:
         return None
-    if int(filters.min()) == _SUB:  # every row Sub, as OpenCV writes them: no rows to pick
-        return _running_sums(filtered, channels)
+    if highest == _SUB == int(filters.min()):  # every row Sub, as OpenCV writes them: no rows to pick
+        return _running_sums(np.ascontiguousarray(filtered), channels)
     out = filtered.copy()  # (H, W·C)
     sub = filters == _SUB
     if sub.any():

@@ -65,6 +65,7 @@ def rng() -> np.random.Generator:
 @pytest.mark.parametrize("filters", [
     [2, 1, 1, 2, 2, 0, 1, 2, 0],  # Up first (nothing above), runs of Up, all mixed
     [1] * 9,  # every row Sub (OpenCV's way): one running sum over the whole image
+    [1, 1, 2, 1, 1, 1, 2, 2, 1],  # Sub and Up only, no None
 ])
 def test_rows_filtered_none_sub_and_up_decode_to_pillows_pixels(rng, channels, filters):
     shape = (9, 7) if channels == 1 else (9, 7, channels)
