@@ -139,7 +139,7 @@ def _read_to_end(fd: int, size: int, name: str, max_bytes: int) -> bytes:
         if total > max_bytes:
             raise ImageError(_too_many_bytes(name, total, max_bytes))
         want = max(size + 1 - total, 1 << 16)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return b"".join(parts)  # one part (the usual case) is returned as it is, not copied
 
 
 def _too_many_bytes(name: str, n_bytes: int, max_bytes: int) -> str:

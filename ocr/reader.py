@@ -317,8 +317,7 @@ class Reader:
         network, shown the flipped ink, reads the glyphs' digits.
         """
         again = [i for i in asked if traces[i].light_ink is not None and traces[i].reading.text
-                 and traces[i].glyph_reading is None and traces[i].p_glyphs is not None
-                 and traces[i].p_glyphs < RULED_OUT]
+                 and traces[i].glyph_reading is None and _ruled_out(traces[i].p_glyphs)]
         if not again:
             return traces
         grays = [traces[i].gray for i in again]
@@ -648,7 +647,16 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     need = SEQUENCE_SURE if glyphs.text or len(seq.text) >= SEQUENCE_LONG_ALONE else SEQUENCE_SURE_ALONE
     if seq.confidence < need:
         return False
-    return seq.confidence > glyphs.confidence or (p_glyphs is not None and p_glyphs < RULED_OUT)
+    return seq.confidence > glyphs.confidence or _ruled_out(p_glyphs)
+
+
+def _ruled_out(p_glyphs: float | None) -> bool:
+    """Does the sequence network rule the glyph digits out (gives them under ``RULED_OUT``)?
+
+    `p_glyphs` is its probability for the glyph path's digits; None when it was not asked
+    about them (the glyphs read none).
+    """
+    return p_glyphs is not None and p_glyphs < RULED_OUT
 
 
 def _contradicted(glyphs: Reading, p_glyphs: float | None) -> bool:
@@ -658,7 +666,7 @@ def _contradicted(glyphs: Reading, p_glyphs: float | None) -> bool:
     then contradict each other, and the strip is better refused than guessed (letters read as
     digits, a captcha's glyphs cut wrong).
     """
-    return bool(glyphs.text) and p_glyphs is not None and p_glyphs < RULED_OUT and glyphs.confidence < CONTRADICTED
+    return bool(glyphs.text) and _ruled_out(p_glyphs) and glyphs.confidence < CONTRADICTED
 
 
 def _doubts_digits(said: sequence_io.StripReading) -> bool:
@@ -669,7 +677,7 @@ def _doubts_digits(said: sequence_io.StripReading) -> bool:
     of a word or a captcha's lines without digits ("Amt." read "1111" by the glyphs, "1" by
     the network).
     """
-    return said.p_rival is not None and said.p_rival < RULED_OUT and said.p_empty >= EMPTY_DOUBT
+    return _ruled_out(said.p_rival) and said.p_empty >= EMPTY_DOUBT
 
 
 def _prefer_empty(said: sequence_io.StripReading, doubtful: bool) -> bool:

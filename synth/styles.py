@@ -26,6 +26,7 @@ from ocr import sequence
 from synth import augment
 from synth.fonts import Font, load_font
 from synth.render import Box, Strip, classic_font, render_classic, render_strip, render_text
+from synth.strokes import render_digit
 
 __all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "crowded_captcha", "warped_captcha", "stroke_strip",
            "pick_font", "random_digits"]
@@ -349,8 +350,6 @@ def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
     font = pick_font(rng, fonts)
     size = _size(rng, None, 28, 48)
     drawn = bool(rng.random() < strokes)
-    if drawn:
-        from synth.strokes import render_digit
 
     def ink(d: str) -> np.ndarray:
         scale = size * rng.uniform(0.75, 1.25)
@@ -410,8 +409,6 @@ def stroke_strip(rng: np.random.Generator, *, length: tuple[int, int] = (4, 8)) 
     7, …), so the sequence network sees the designs fonts rarely draw. Not one of `STYLES`:
     ``sequence`` training asks for it by name.
     """
-    from synth.strokes import render_digit
-
     text = random_digits(rng, length)
     size = _size(rng, None, 20, 44)
     glyphs = [render_digit(int(d), rng, size=size, margin=0) for d in text]

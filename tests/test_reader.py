@@ -455,12 +455,12 @@ def test_a_word_whose_letter_the_decoder_cut_into_digits_is_asked_about_and_refu
     assert trace.reading.text == "" and trace.glyph_reading == glyphs.reading
 
 
-def test_a_swap_the_sequence_network_doubts_is_refused():
+def test_a_swap_the_sequence_network_doubts_is_refused(reader28):
     """Letters or lines read as a digit by each network, a different one: refused, not swapped."""
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
     for k, (by_glyphs, by_sequence) in ((566, ("9", "1")), (606, ("4", "6"))):  # lines; "mmMw Carte"
         image = make_sample("nodigit", np.random.default_rng([3131, k]), held_out).image
-        trace = ocr.Reader(MODEL28).trace(image)
+        trace = reader28.trace(image)
         assert trace.glyph_reading.text == by_glyphs and trace.sequence.text == by_sequence
         assert trace.sequence.confidence >= reader_lib.SEQUENCE_SURE and trace.p_glyphs < reader_lib.RULED_OUT
         assert trace.p_empty >= reader_lib.EMPTY_DOUBT and trace.reading.text == ""
