@@ -103,6 +103,10 @@ EMPTY_DOUBT = 0.05
 EMPTY_SURE = 0.5
 EMPTY_SURE_UNDOUBTED = 0.6
 EMPTY_OVER = 5.0
+# Below SEQUENCE_SURE, the sequence network's reading is still kept over a glyph reading it
+# rules out (or, of SEQUENCE_LONG_ALONE digits or more, over none) when it gives "no digit"
+# under DIGITS_SURE: it is then sure digits are there, unlike what the glyphs read.
+DIGITS_SURE = 1e-15
 
 
 @dataclass(frozen=True)
@@ -295,6 +299,8 @@ class Reader:
             elif _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival):
                 # Swapped in for digits it rules out, unless it doubts there are any: refuse then.
                 chosen = replace(decode.EMPTY, engine="sequence") if _doubts_digits(said) else seq
+            elif _sure_of_digits(glyphs, said):
+                chosen = seq  # not sure of its text, yet sure of digits the glyphs did not see
             elif glyphs.text and not seq.text and _prefer_empty(said, _doubtful(traces[i], self.model.reject_index)):
                 chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
             elif _contradicted(glyphs, said.p_rival):
@@ -667,6 +673,21 @@ def _contradicted(glyphs: Reading, p_glyphs: float | None) -> bool:
     digits, a captcha's glyphs cut wrong).
     """
     return bool(glyphs.text) and _ruled_out(p_glyphs) and glyphs.confidence < CONTRADICTED
+
+
+def _sure_of_digits(glyphs: Reading, said: sequence_io.StripReading) -> bool:
+    """Keep the sequence network's reading although it is under ``SEQUENCE_SURE``?
+
+    When it gives "no digit" under ``DIGITS_SURE`` and the glyph path read digits it rules
+    out (``RULED_OUT``), or read none where it reads ``SEQUENCE_LONG_ALONE`` or more: the
+    strip holds digits and the glyph reading is not them (a captcha whose warped glyphs the
+    glyph path cut wrong or dropped). Refusing would throw away the only reading left; its
+    low confidence stays on it, for ``--min-confidence`` to weigh.
+    """
+    seq = said.reading
+    if not seq.text or said.p_empty >= DIGITS_SURE:
+        return False
+    return _ruled_out(said.p_rival) if glyphs.text else len(seq.text) >= SEQUENCE_LONG_ALONE
 
 
 def _doubts_digits(said: sequence_io.StripReading) -> bool:

@@ -30,7 +30,7 @@ from ocr.errors import ModelError
 from ocr.model import read_npz, write_npz
 
 __all__ = ["HEIGHT", "STRIDE", "BLANK", "SeqNet", "strip_input", "ctc_loss", "best_path", "label_probability",
-           "label_probabilities", "StripReading", "read_strips", "save", "load", "default_sequence_path"]
+           "label_probabilities", "StripReading", "read_strips", "view", "VIEWS", "save", "load", "default_sequence_path"]
 
 HEIGHT = 32  # rows of the network's input
 STRIDE = 4  # input columns per output column
@@ -40,6 +40,9 @@ BLANK = len(CLASSES)  # the CTC "no character here" class is the last output
 FORMAT = "ocr-sequence"
 FORMAT_VERSION = 1
 _NEG = np.float32(-1e30)  # log(0) that stays finite under addition
+# The views of a strip read besides the strip itself, as (stretch in x, slant): a tenth
+# narrower and wider, and leaning a tenth of its height each way (see ``read_strips``).
+VIEWS: tuple[tuple[float, float], ...] = ((0.9, 0.0), (1.1, 0.0), (1.0, -0.1), (1.0, 0.1))
 
 
 def default_sequence_path() -> Path:
@@ -385,44 +388,136 @@ class StripReading:
     p_rival: float | None = None
 
 
-def _reading(x: np.ndarray, logp: np.ndarray, shape: tuple[int, int], rival: str | None = None) -> StripReading:
-    """One strip's best-path reading (P(text) as confidence, a glyph per digit), P("") and P(rival)."""
-    text, spans, probs = best_path(logp)
-    p_text, p_empty, *scored = label_probabilities(logp, [text, ""] if rival is None else [text, "", rival])
-    p_rival = scored[0] if scored else None
+def _align(logp: np.ndarray, text: str) -> tuple[list[tuple[int, int]], list[float]] | None:
+    """The single likeliest CTC alignment (Viterbi) of `text` to one strip's (T, 11) log-probabilities.
+
+    Returns each character's column span and its highest probability over that span, as
+    ``best_path`` does for its own text, or None when `text` cannot be aligned at all.
+    """
+    ext, _ = _extended([text])
+    ext = ext[0]
+    t_max, l_max = len(logp), len(ext)
+    lp = logp[:, ext].astype(np.float64)
+    skip = np.zeros(l_max, bool)
+    skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
+    score = np.full((t_max, l_max), -np.inf)
+    came = np.zeros((t_max, l_max), np.int64)  # 0: stayed, 1: from the slot before, 2: skipped a blank
+    score[0, :2] = lp[0, :2]
+    for t in range(1, t_max):
+        options = np.full((3, l_max), -np.inf)
+        options[0] = score[t - 1]
+        options[1, 1:] = score[t - 1, :-1]
+        options[2, 2:] = np.where(skip[2:], score[t - 1, :-2], -np.inf)
+        came[t] = options.argmax(axis=0)
+        score[t] = options.max(axis=0) + lp[t]
+    ends = [l_max - 1] + ([l_max - 2] if l_max > 1 else [])
+    slot = max(ends, key=lambda k: score[-1, k])
+    if not np.isfinite(score[-1, slot]):
+        return None
+    path = [slot]
+    for t in range(t_max - 1, 0, -1):
+        slot -= int(came[t, slot])
+        path.append(slot)
+    path.reverse()
+    spans: list[list[int]] = [[] for _ in text]
+    for t, k in enumerate(path):
+        if k % 2:
+            spans[k // 2].append(t)
+    probs = [float(np.exp(logp[cols, CLASSES.index(ch)].max())) for ch, cols in zip(text, spans)]
+    return [(cols[0], cols[-1]) for cols in spans], probs
+
+
+def _reading(x: np.ndarray, logps: list[np.ndarray], shape: tuple[int, int], rival: str | None = None) -> StripReading:
+    """One strip's reading (a glyph per digit), P("") and P(rival), from the network's views of it.
+
+    `logps` holds the (T, 11) log-probabilities of the strip itself (`x`), then those of its
+    other views (``VIEWS``). Every view's best-path text is a candidate, and the one with the
+    highest geometric mean of its probabilities over the views is read (the strip's own best
+    path on a tie): the text the views agree on, which one view's whim cannot carry. The
+    probabilities reported (the reading's confidence, P(""), P(rival)) are the medians over
+    the views, on the scale of one view's: one view that misreads, or is surer than the rest,
+    does not move them. The glyphs are placed by the text's likeliest alignment to the strip
+    itself. With one view this is plain best-path decoding.
+    """
+    text, spans, probs = best_path(logps[0])
+    candidates = list(dict.fromkeys([text, *(best_path(lp)[0] for lp in logps[1:])]))
+    scored = [*candidates, ""] + ([] if rival is None else [rival])
+    by_view = np.array([label_probabilities(lp, scored) for lp in logps])
+    p = np.median(by_view, axis=0)
+    agreed = p if len(logps) == 1 else np.exp(np.log(np.maximum(by_view, 1e-300)).mean(axis=0))
+    best = int(np.argmax(agreed[:len(candidates)]))  # the first of equals: the strip's own reading
+    p_text, p_empty = float(p[best]), float(p[len(candidates)])
+    p_rival = float(p[-1]) if rival is not None else None
+    if best:
+        aligned = _align(logps[0], candidates[best])
+        if aligned is not None:
+            text, (spans, probs) = candidates[best], aligned
+        else:  # the strip itself cannot hold that text: keep its own reading
+            p_text = float(p[0])
     if not text:
         return StripReading(Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty, p_rival)
+    logp = logps[0]
     glyphs = []
     for ch, (a, b), prob, box in zip(text, spans, probs, _glyph_boxes(x, spans, shape)):
         peak = a + int(logp[a:b + 1, CLASSES.index(ch)].argmax())
-        p = np.exp(logp[peak, :BLANK])
-        others = [k for k in np.argsort(-p).tolist() if CLASSES[k] != ch][:2]
-        alternatives = tuple((CLASSES[k], float(p[k])) for k in others)
+        q = np.exp(logp[peak, :BLANK])
+        others = [k for k in np.argsort(-q).tolist() if CLASSES[k] != ch][:2]
+        alternatives = tuple((CLASSES[k], float(q[k])) for k in others)
         glyphs.append(Glyph(char=ch, box=box, prob=prob, alternatives=alternatives))
     reading = Reading(text=text, confidence=p_text, glyphs=tuple(glyphs), engine="sequence")
     return StripReading(reading, p_empty, p_rival)
 
 
-def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
-                rivals: list[str | None] | None = None) -> list[StripReading]:
-    """Read uint8 gray strips (of known polarity); strips scaled to the same width share a pass.
+def view(gray: np.ndarray, stretch: float, slant: float) -> np.ndarray:
+    """`gray` stretched in x by `stretch`, then sheared: the pixel at (x, y) moves by slant·(y - H/2).
 
-    `rivals`, one digit string (or None) per strip, are scored too: ``p_rival`` is how likely
-    the network finds that text, summed over every alignment, however it reads the strip itself.
+    The canvas widens to hold the shear and is filled with the paper (the median gray).
     """
-    inputs = [strip_input(g, light_ink=li) for g, li in zip(grays, light_inks)]
-    rivals = rivals if rivals is not None else [None] * len(inputs)
-    if len(rivals) != len(inputs):
-        raise ValueError(f"read_strips needs one rival per strip ({len(inputs)}), got {len(rivals)}")
-    out: list[StripReading | None] = [None] * len(inputs)
+    h, w = gray.shape
+    out = gray
+    if stretch != 1.0:
+        width = max(1, int(round(w * stretch)))
+        out = cv2.resize(out, (width, h), interpolation=cv2.INTER_AREA if stretch < 1 else cv2.INTER_LINEAR)
+    if slant:
+        pad = int(math.ceil(abs(slant) * h / 2))
+        matrix = np.float32([[1, slant, -slant * h / 2 + pad], [0, 1, 0]])
+        out = cv2.warpAffine(out, matrix, (out.shape[1] + 2 * pad, h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=float(np.median(gray)))
+    return out
+
+
+def _log_probs(net: SeqNet, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Each input's (T, 11) log-probabilities; inputs of the same width share a pass."""
+    out: list[np.ndarray | None] = [None] * len(inputs)
     by_width: dict[int, list[int]] = {}
     for i, x in enumerate(inputs):
         by_width.setdefault(x.shape[1], []).append(i)
     for idx in by_width.values():
-        logp = net.log_probs(np.stack([inputs[i] for i in idx]))
-        for row, i in zip(logp, idx):
-            out[i] = _reading(inputs[i], row, grays[i].shape, rivals[i])
+        for row, i in zip(net.log_probs(np.stack([inputs[i] for i in idx])), idx):
+            out[i] = row
     return out  # type: ignore[return-value]
+
+
+def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
+                rivals: list[str | None] | None = None, *,
+                views: tuple[tuple[float, float], ...] = VIEWS) -> list[StripReading]:
+    """Read uint8 gray strips (of known polarity), each seen as it is and in `views`.
+
+    `views` are (stretch, slant) pairs (see ``view``); the readings of all of a strip's views
+    are pooled (see ``_reading``), which evens out the network's whims about one exact
+    scale and lean. `rivals`, one digit string (or None) per strip, are scored too:
+    ``p_rival`` is how likely the network finds that text, however it reads the strip itself.
+    """
+    rivals = rivals if rivals is not None else [None] * len(grays)
+    if len(rivals) != len(grays):
+        raise ValueError(f"read_strips needs one rival per strip ({len(grays)}), got {len(rivals)}")
+    inputs = [strip_input(g, light_ink=li) for g, li in zip(grays, light_inks)]
+    seen = [_log_probs(net, inputs)]
+    for stretch, slant in views:
+        seen.append(_log_probs(net, [strip_input(view(g, stretch, slant), light_ink=li)
+                                     for g, li in zip(grays, light_inks)]))
+    return [_reading(x, [lp[i] for lp in seen], g.shape, rival)
+            for i, (x, g, rival) in enumerate(zip(inputs, grays, rivals))]
 
 
 # --- files -------------------------------------------------------------------------------------

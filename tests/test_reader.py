@@ -455,12 +455,22 @@ def test_a_word_whose_letter_the_decoder_cut_into_digits_is_asked_about_and_refu
     assert trace.reading.text == "" and trace.glyph_reading == glyphs.reading
 
 
-def test_a_swap_the_sequence_network_doubts_is_refused(reader28):
-    """Letters or lines read as a digit by each network, a different one: refused, not swapped."""
+def test_a_swap_the_sequence_network_doubts_is_refused(reader28, monkeypatch):
+    """Letters or lines read as a digit by each network, a different one: refused, not swapped.
+
+    Shown only the strip itself, the sequence network reads a digit of its own yet gives "no
+    digit" ``EMPTY_DOUBT`` or more: the doubt rule refuses it. Pooled over its other views
+    (the default) the network reads no digit at all, and the strip is refused as well.
+    """
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    pooled = reader_lib.sequence_io.read_strips
     for k, (by_glyphs, by_sequence) in ((566, ("9", "1")), (606, ("4", "6"))):  # lines; "mmMw Carte"
         image = make_sample("nodigit", np.random.default_rng([3131, k]), held_out).image
         trace = reader28.trace(image)
+        assert trace.glyph_reading.text == by_glyphs and trace.sequence.text == "" and trace.reading.text == ""
+        with monkeypatch.context() as m:
+            m.setattr(reader_lib.sequence_io, "read_strips", lambda *a, **kw: pooled(*a, **{**kw, "views": ()}))
+            trace = reader28.trace(image)
         assert trace.glyph_reading.text == by_glyphs and trace.sequence.text == by_sequence
         assert trace.sequence.confidence >= reader_lib.SEQUENCE_SURE and trace.p_glyphs < reader_lib.RULED_OUT
         assert trace.p_empty >= reader_lib.EMPTY_DOUBT and trace.reading.text == ""
@@ -472,3 +482,31 @@ def test_a_swap_the_sequence_network_doubts_is_refused(reader28):
     assert not reader_lib._doubts_digits(said(0.01, 1e-6))  # sure there are digits: swapped
     assert not reader_lib._doubts_digits(said(0.3, 0.2))  # the glyph digits not ruled out
     assert not reader_lib._doubts_digits(said(0.3, None))  # the glyphs read nothing
+
+
+def test_an_unsure_sequence_reading_is_kept_when_the_network_is_sure_there_are_digits(monkeypatch):
+    reader = ocr.Reader(MODEL28)
+    gray = np.full((20, 60), 255, np.uint8)
+    options = {"length": None, "drop_rejected": False, "pattern": None}
+    glyphs = _reading("71", 0.95)  # asked: its segment is wider than high
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12)),
+                             proba=np.eye(11, dtype=np.float32)[[7, 1]], reading=glyphs, segments=((2, 2, 18, 12),))
+    unsure = replace(_reading("77", 0.3), engine="sequence")
+    assert unsure.confidence < reader_lib.SEQUENCE_SURE
+    sure_of_digits, not_quite = reader_lib.DIGITS_SURE / 10, reader_lib.DIGITS_SURE * 10
+
+    def consult(trace, seq, p_empty, p_rival):
+        said = [reader_lib.sequence_io.StripReading(seq, p_empty, p_rival)]
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
+        return reader._consult([trace], **options)[0].reading
+
+    ruled_out = reader_lib.RULED_OUT / 10
+    kept = consult(trace, unsure, sure_of_digits, ruled_out)
+    assert kept.text == "77" and kept.confidence == 0.3 and kept.engine == "sequence"
+    assert consult(trace, unsure, not_quite, ruled_out).text == ""  # the two contradict: refused
+    assert consult(trace, unsure, sure_of_digits, 0.5).text == "71"  # the glyph digits stand
+    # Glyphs that read nothing: three digits or more seen by the network alone are kept.
+    blank = replace(trace, reading=Reading(text="", confidence=0.0, glyphs=()), boxes=(), proba=np.zeros((0, 11), np.float32))
+    assert consult(blank, replace(_reading("773", 0.3), engine="sequence"), sure_of_digits, None).text == "773"
+    assert consult(blank, unsure, sure_of_digits, None).text == ""
+    assert consult(blank, replace(_reading("773", 0.3), engine="sequence"), not_quite, None).text == ""

@@ -209,3 +209,67 @@ def test_a_rival_reading_is_scored_by_the_network():
     assert other.reading == same.reading  # the rival does not change the reading
     with pytest.raises(ValueError, match="one rival per strip"):
         sequence.read_strips(net, [gray], [False], [])
+
+
+def test_the_likeliest_alignment_of_the_best_path_text_is_the_best_path():
+    for seed in range(20):
+        logp = sequence.log_softmax(np.random.default_rng(seed).normal(0, 3, (9, K)).astype(np.float32))
+        text, spans, probs = sequence.best_path(logp)
+        assert sequence._align(logp, text) == (spans, probs)
+
+
+def test_any_text_that_fits_is_aligned_in_order_and_one_that_cannot_fit_is_not():
+    logp = sequence.log_softmax(np.random.default_rng(3).normal(0, 3, (6, K)).astype(np.float32))
+    spans, probs = sequence._align(logp, "337")
+    assert len(spans) == 3 and all(0 <= a <= b < 6 for a, b in spans)
+    assert spans[0][1] + 1 < spans[1][0]  # a repeated digit needs a blank between its copies
+    assert spans[1][1] < spans[2][0] and all(0 < p <= 1 for p in probs)
+    assert sequence._align(logp, "3333") is None  # four 3s need seven columns
+    assert sequence._align(logp, "") == ([], [])
+
+
+def test_a_view_stretches_then_leans_the_strip_on_paper():
+    gray = np.full((20, 40), 230, np.uint8)
+    gray[:, 18:22] = 20  # one upright bar
+    wide = sequence.view(gray, 1.5, 0.0)
+    assert wide.shape == (20, 60) and (wide[:, 27:33] < 128).all()
+    leaning = sequence.view(gray, 1.0, 0.2)
+    assert leaning.shape == (20, 40 + 2 * 2)
+    assert leaning[0, :4].min() == 230 and leaning[-1, -4:].min() == 230  # the new corners are paper
+    top, bottom = (int(np.flatnonzero(leaning[r] < 128).mean()) for r in (0, -1))
+    assert bottom - top >= 3  # slant > 0: the bottom moves right of the top
+
+
+def _frames(*columns: dict) -> np.ndarray:
+    """(T, 11) log-probabilities from a {class: probability} dict per column, the rest to the blank."""
+    p = np.full((len(columns), K), 1e-4)
+    for t, col in enumerate(columns):
+        for k, v in col.items():
+            p[t, sequence.CLASSES.index(k) if k != "-" else sequence.BLANK] = v
+        p[t, sequence.BLANK] += 1 - p[t].sum()
+    return np.log(p).astype(np.float32)
+
+
+def test_the_views_pick_the_text_they_agree_on_and_keep_its_probability_scale():
+    x = np.zeros((sequence.HEIGHT, 5 * sequence.STRIDE), np.float32)
+    x[4:28, 2:6] = x[4:28, 14:18] = 1.0
+    own = _frames({"1": 0.95}, {}, {"7": 0.55, "1": 0.4}, {}, {})  # the strip itself: "17", narrowly
+    other = _frames({"1": 0.95}, {}, {"1": 0.9, "7": 0.05}, {}, {})  # both other views: "11", surely
+    alone = sequence._reading(x, [own], (24, 40))
+    assert alone.reading.text == "17"
+    pooled = sequence._reading(x, [own, other, other], (24, 40), rival="17")
+    assert pooled.reading.text == "11" and len(pooled.reading.glyphs) == 2
+    by_view = [sequence.label_probability(lp, "11") for lp in (own, other, other)]
+    assert pooled.reading.confidence == pytest.approx(np.median(by_view), rel=1e-6)
+    assert pooled.p_rival == pytest.approx(sequence.label_probability(other, "17"), rel=1e-6)  # the median view's
+    boxes = [g.box for g in pooled.reading.glyphs]  # placed on the strip itself, left to right
+    assert boxes[0][0] < boxes[1][0] and all(0 <= b[0] and b[0] + b[2] <= 40 for b in boxes)
+    # A text that one view rules out is not read, though the others narrowly prefer it.
+    narrow = _frames({"1": 0.95}, {}, {"7": 0.5, "1": 0.45}, {}, {})
+    vetoed = sequence._reading(x, [narrow, narrow, _frames({"1": 0.95}, {}, {"1": 0.99}, {}, {})], (24, 40))
+    assert vetoed.reading.text == "11"
+    # One view that barely sees the second 1 does not crush a reading the others are sure of.
+    faint = _frames({"1": 0.95}, {}, {"1": 0.02}, {}, {})
+    held = sequence._reading(x, [other, other, faint], (24, 40))
+    assert held.reading.text == "11" and sequence.label_probability(faint, "11") < 0.05
+    assert held.reading.confidence > 0.5
