@@ -43,6 +43,7 @@ _NEG = np.float32(-1e30)  # log(0) that stays finite under addition
 # The views of a strip read besides the strip itself, as (stretch in x, slant): a tenth
 # narrower and wider, and leaning a tenth of its height each way (see ``read_strips``).
 VIEWS: tuple[tuple[float, float], ...] = ((0.9, 0.0), (1.1, 0.0), (1.0, -0.1), (1.0, 0.1))
+SURE_ALONE = 0.99  # ... unless its own reading is at least this likely
 
 
 def default_sequence_path() -> Path:
@@ -507,17 +508,20 @@ def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
     are pooled (see ``_reading``), which evens out the network's whims about one exact
     scale and lean. `rivals`, one digit string (or None) per strip, are scored too:
     ``p_rival`` is how likely the network finds that text, however it reads the strip itself.
+    A strip whose own reading has a probability of ``SURE_ALONE`` or more is not looked at
+    again (most asked printed strips): its views would change little.
     """
     rivals = rivals if rivals is not None else [None] * len(grays)
     if len(rivals) != len(grays):
         raise ValueError(f"read_strips needs one rival per strip ({len(grays)}), got {len(rivals)}")
     inputs = [strip_input(g, light_ink=li) for g, li in zip(grays, light_inks)]
-    seen = [_log_probs(net, inputs)]
-    for stretch, slant in views:
-        seen.append(_log_probs(net, [strip_input(view(g, stretch, slant), light_ink=li)
-                                     for g, li in zip(grays, light_inks)]))
-    return [_reading(x, [lp[i] for lp in seen], g.shape, rival)
-            for i, (x, g, rival) in enumerate(zip(inputs, grays, rivals))]
+    seen = [[lp] for lp in _log_probs(net, inputs)]
+    again = [i for i, (lp,) in enumerate(seen) if label_probability(lp, best_path(lp)[0]) < SURE_ALONE]
+    for stretch, slant in views if again else ():
+        others = _log_probs(net, [strip_input(view(grays[i], stretch, slant), light_ink=light_inks[i]) for i in again])
+        for i, lp in zip(again, others):
+            seen[i].append(lp)
+    return [_reading(x, logps, g.shape, rival) for x, logps, g, rival in zip(inputs, seen, grays, rivals)]
 
 
 # --- files -------------------------------------------------------------------------------------
