@@ -41,9 +41,10 @@ FORMAT = "ocr-sequence"
 FORMAT_VERSION = 1
 _NEG = np.float32(-1e30)  # log(0) that stays finite under addition
 # The views of a strip read besides the strip itself, as (stretch in x, slant): a tenth
-# narrower and wider, and leaning a tenth of its height each way (see ``read_strips``).
+# narrower and wider, and leaning a tenth of its height each way (see ``read_strips``). A strip
+# whose own reading is at least SURE_ALONE likely is not read in them.
 VIEWS: tuple[tuple[float, float], ...] = ((0.9, 0.0), (1.1, 0.0), (1.0, -0.1), (1.0, 0.1))
-SURE_ALONE = 0.99  # ... unless its own reading is at least this likely
+SURE_ALONE = 0.99
 
 
 def default_sequence_path() -> Path:
