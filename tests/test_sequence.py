@@ -242,7 +242,7 @@ def test_a_view_stretches_then_leans_the_strip_on_paper():
 
 def _frames(*columns: dict) -> np.ndarray:
     """(T, 11) log-probabilities from a {class: probability} dict per column, the rest to the blank."""
-    p = np.full((len(columns), K), 1e-4)
+    p = np.full((len(columns), K), 1e-6)
     for t, col in enumerate(columns):
         for k, v in col.items():
             p[t, sequence.CLASSES.index(k) if k != "-" else sequence.BLANK] = v
@@ -273,3 +273,27 @@ def test_the_views_pick_the_text_they_agree_on_and_keep_its_probability_scale():
     held = sequence._reading(x, [other, other, faint], (24, 40))
     assert held.reading.text == "11" and sequence.label_probability(faint, "11") < 0.05
     assert held.reading.confidence > 0.5
+
+
+class _FixedNet:
+    """Stands in for a SeqNet: the same (T, 11) log-probabilities for every input, whatever its width."""
+
+    def __init__(self, logp):
+        self.logp = logp
+
+    def log_probs(self, x):
+        return np.stack([self.logp] * len(x))
+
+
+def test_only_a_strip_read_under_sure_alone_is_read_again_in_its_views(monkeypatch):
+    calls = []
+    real_view = sequence.view
+    monkeypatch.setattr(sequence, "view", lambda gray, stretch, slant: calls.append((stretch, slant))
+                        or real_view(gray, stretch, slant))
+    gray = print_strip("17")
+    sure = _FixedNet(_frames({"1": 0.9999}, {}, {"7": 0.9999}, {}, {}))
+    assert sequence.label_probability(sure.logp, "17") >= sequence.SURE_ALONE
+    assert sequence.read_strips(sure, [gray], [False])[0].reading.text == "17" and calls == []
+    unsure = _FixedNet(_frames({"1": 0.9999}, {}, {"7": 0.9, "1": 0.09}, {}, {}))
+    assert sequence.read_strips(unsure, [gray], [False])[0].reading.text == "17"
+    assert calls == list(sequence.VIEWS)
