@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ocr import normalize, segment
+from ocr import sequence as sequence_io
 from ocr.reader import Trace, _digits
 
 __all__ = ["debug_overlay", "header_lines"]
@@ -42,11 +43,23 @@ def header_lines(trace: Trace) -> list[str]:
     lines.append(f"glyphs: {glyph_reading.text or '(empty)'} {glyph_reading.confidence:.3f}   "
                  f"sequence: {trace.sequence.text or '(empty)'} {trace.sequence.confidence:.3f}   kept: {used}")
     if trace.p_empty is not None:  # what the sequence network thinks of the alternatives
-        said = f"sequence network: P(no digit) {trace.p_empty:.3f}"
+        said = "sequence network" + (f" (medians of {len(trace.sequence_views)} views)" if trace.sequence_views else "")
+        said += f": P(no digit) {trace.p_empty:.3f}"
         if trace.p_glyphs is not None:
             said += f"   P(glyphs' {_digits(glyph_reading.text)}) {trace.p_glyphs:.3g}"
         lines.append(said)
+    if trace.sequence_views:  # each view's own reading, from which the pooled one was chosen
+        names = ["as is", *(_view_name(v) for v in sequence_io.VIEWS)]
+        lines.append("views: " + "   ".join(f"{name} {text or '(empty)'}"
+                                             for name, text in zip(names, trace.sequence_views)))
     return lines
+
+
+def _view_name(view: tuple[float, float]) -> str:
+    stretch, slant = view
+    if slant:
+        return f"leaning {'right' if slant < 0 else 'left'}"
+    return "narrower" if stretch < 1 else "wider"
 
 
 def debug_overlay(trace: Trace, *, classes: tuple[str, ...], input_size: int = 28,

@@ -124,6 +124,7 @@ class Trace:
     sequence: Reading | None = None  # what the sequence network read, when it was asked
     p_empty: float | None = None  # and the probability it gave "no digit"
     p_glyphs: float | None = None  # and the glyph path's digits (None: it read none)
+    sequence_views: tuple[str, ...] = ()  # what it read in each view, when it looked at several
     light_ink: bool | None = None  # the polarity of ``ink`` when not the polarity test's
 
 
@@ -308,6 +309,7 @@ class Reader:
             else:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq, p_empty=p_empty, p_glyphs=said.p_rival,
+                             sequence_views=said.views,
                              glyph_reading=glyphs if chosen is not glyphs else None)
         return self._second_opinion(out, asked)
 

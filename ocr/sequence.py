@@ -383,11 +383,14 @@ class StripReading:
         p_empty: P(""), the probability that the strip holds no digit at all.
         p_rival: P(rival) for the rival text given to `read_strips` (another engine's reading
             of the strip), None when none was given.
+        views: the best-path text of each view (the strip itself first, then ``VIEWS``) when
+            the strip was read in its views; empty when it was read only as it is.
     """
 
     reading: Reading
     p_empty: float
     p_rival: float | None = None
+    views: tuple[str, ...] = ()
 
 
 def _align(logp: np.ndarray, text: str) -> tuple[list[tuple[int, int]], list[float]] | None:
@@ -442,7 +445,9 @@ def _reading(x: np.ndarray, logps: list[np.ndarray], shape: tuple[int, int], riv
     itself. With one view this is plain best-path decoding.
     """
     text, spans, probs = best_path(logps[0])
-    candidates = list(dict.fromkeys([text, *(best_path(lp)[0] for lp in logps[1:])]))
+    texts = (text, *(best_path(lp)[0] for lp in logps[1:]))
+    candidates = list(dict.fromkeys(texts))
+    seen = texts if len(logps) > 1 else ()
     scored = [*candidates, ""] + ([] if rival is None else [rival])
     by_view = np.array([label_probabilities(lp, scored) for lp in logps])
     p = np.median(by_view, axis=0)
@@ -457,7 +462,7 @@ def _reading(x: np.ndarray, logps: list[np.ndarray], shape: tuple[int, int], riv
         else:  # the strip itself cannot hold that text: keep its own reading
             p_text = float(p[0])
     if not text:
-        return StripReading(Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty, p_rival)
+        return StripReading(Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty, p_rival, seen)
     logp = logps[0]
     glyphs = []
     for ch, (a, b), prob, box in zip(text, spans, probs, _glyph_boxes(x, spans, shape)):
@@ -467,7 +472,7 @@ def _reading(x: np.ndarray, logps: list[np.ndarray], shape: tuple[int, int], riv
         alternatives = tuple((CLASSES[k], float(q[k])) for k in others)
         glyphs.append(Glyph(char=ch, box=box, prob=prob, alternatives=alternatives))
     reading = Reading(text=text, confidence=p_text, glyphs=tuple(glyphs), engine="sequence")
-    return StripReading(reading, p_empty, p_rival)
+    return StripReading(reading, p_empty, p_rival, seen)
 
 
 def view(gray: np.ndarray, stretch: float, slant: float) -> np.ndarray:

@@ -48,3 +48,14 @@ def test_the_header_says_which_reading_was_kept_or_that_neither_was():
     assert lines[2] == "sequence network: P(no digit) 0.000   P(glyphs' 1) 0.001"
     no_digit = replace(refused, sequence=empty, p_empty=0.9)
     assert header_lines(no_digit)[1].endswith("kept: sequence")  # the network read no digit
+
+
+def test_the_header_shows_what_the_sequence_network_read_in_each_view():
+    glyphs = _trace()
+    seq = Reading(text="7", confidence=0.4, glyphs=(), engine="sequence")
+    asked = replace(glyphs, sequence=seq, p_empty=0.01, p_glyphs=0.2)
+    assert len(header_lines(asked)) == 3 and "views" not in header_lines(asked)[2]
+    viewed = replace(asked, sequence_views=("7", "1", "7", "", "7"))
+    lines = header_lines(viewed)
+    assert lines[2].startswith("sequence network (medians of 5 views): P(no digit) 0.010")
+    assert lines[3] == "views: as is 7   narrower 1   wider 7   leaning right (empty)   leaning left 7"

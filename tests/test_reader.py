@@ -503,6 +503,9 @@ def test_an_unsure_sequence_reading_is_kept_when_the_network_is_sure_there_are_d
     ruled_out = reader_lib.RULED_OUT / 10
     kept = consult(trace, unsure, sure_of_digits, ruled_out)
     assert kept.text == "77" and kept.confidence == 0.3 and kept.engine == "sequence"
+    said = [reader_lib.sequence_io.StripReading(unsure, sure_of_digits, ruled_out, ("77", "71", "77", "77", "17"))]
+    monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
+    assert reader._consult([trace], **options)[0].sequence_views == said[0].views  # for the debug overlay
     assert consult(trace, unsure, not_quite, ruled_out).text == ""  # the two contradict: refused
     assert consult(trace, unsure, sure_of_digits, 0.5).text == "71"  # the glyph digits stand
     # Glyphs that read nothing: three digits or more seen by the network alone are kept.

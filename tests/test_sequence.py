@@ -293,7 +293,9 @@ def test_only_a_strip_read_under_sure_alone_is_read_again_in_its_views(monkeypat
     gray = print_strip("17")
     sure = _FixedNet(_frames({"1": 0.9999}, {}, {"7": 0.9999}, {}, {}))
     assert sequence.label_probability(sure.logp, "17") >= sequence.SURE_ALONE
-    assert sequence.read_strips(sure, [gray], [False])[0].reading.text == "17" and calls == []
+    alone = sequence.read_strips(sure, [gray], [False])[0]
+    assert alone.reading.text == "17" and alone.views == () and calls == []
     unsure = _FixedNet(_frames({"1": 0.9999}, {}, {"7": 0.9, "1": 0.09}, {}, {}))
-    assert sequence.read_strips(unsure, [gray], [False])[0].reading.text == "17"
+    viewed = sequence.read_strips(unsure, [gray], [False])[0]
+    assert viewed.reading.text == "17" and viewed.views == ("17",) * (1 + len(sequence.VIEWS))
     assert calls == list(sequence.VIEWS)
