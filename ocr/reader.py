@@ -335,7 +335,8 @@ class Reader:
         for i, other in zip(again, said):
             if not other.reading.text and _prefer_empty(other, _doubtful(traces[i], self.model.reject_index)):
                 out[i] = replace(traces[i], reading=replace(decode.EMPTY, engine="sequence"),
-                                 glyph_reading=traces[i].reading, p_empty=other.p_empty)
+                                 glyph_reading=traces[i].reading, p_empty=other.p_empty,
+                                 sequence_views=other.views)
         return out
 
     def _decode(self, ink: np.ndarray, boxes: list[segment.Box], proba: np.ndarray, *,
