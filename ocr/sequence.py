@@ -522,12 +522,17 @@ def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
         raise ValueError(f"read_strips needs one rival per strip ({len(grays)}), got {len(rivals)}")
     inputs = [strip_input(g, light_ink=li) for g, li in zip(grays, light_inks)]
     seen = [[lp] for lp in _log_probs(net, inputs)]
-    again = [i for i, (lp,) in enumerate(seen) if label_probability(lp, best_path(lp)[0]) < SURE_ALONE]
+    out = [_reading(x, logps, g.shape, rival) for x, logps, g, rival in zip(inputs, seen, grays, rivals)]
+    # How likely the strip's own reading is: its confidence, or P("") when it reads nothing.
+    again = [i for i, said in enumerate(out)
+             if (said.reading.confidence if said.reading.text else said.p_empty) < SURE_ALONE]
     for stretch, slant in views if again else ():
         others = _log_probs(net, [strip_input(view(grays[i], stretch, slant), light_ink=light_inks[i]) for i in again])
         for i, lp in zip(again, others):
             seen[i].append(lp)
-    return [_reading(x, logps, g.shape, rival) for x, logps, g, rival in zip(inputs, seen, grays, rivals)]
+    for i in again if views else ():
+        out[i] = _reading(inputs[i], seen[i], grays[i].shape, rivals[i])
+    return out
 
 
 # --- files -------------------------------------------------------------------------------------
