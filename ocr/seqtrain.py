@@ -21,7 +21,7 @@ import numpy as np
 from ocr import binarize, image, sequence
 from ocr.network import Adam
 
-__all__ = ["SeqConfig", "MIX", "make_strips", "fit", "build_sequence_model"]
+__all__ = ["SeqConfig", "MIX", "make_strips", "learning_rate", "fit", "build_sequence_model"]
 
 # Style → share of the training strips ("crowded": ``synth.styles.crowded_captcha``; "warped":
 # ``synth.styles.warped_captcha``; "strokes":
@@ -102,6 +102,17 @@ def _stack(inputs: Sequence[np.ndarray], idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def learning_rate(step: int, *, peak: float, total: int, warmup: int) -> float:
+    """The learning rate of mini-batch `step` (from 0) of `total`: a linear ramp up to `peak`
+    over the first `warmup` steps, under a cosine decay from `peak` to 0 over all of them.
+
+    >>> [round(learning_rate(s, peak=1.0, total=4, warmup=2), 3) for s in range(4)]
+    [0.5, 0.854, 0.5, 0.146]
+    """
+    warm = min(1.0, (step + 1) / warmup)
+    return peak * warm * 0.5 * (1 + math.cos(math.pi * step / total))
+
+
 def fit(net: sequence.SeqNet, inputs: Sequence[np.ndarray], texts: Sequence[str], *, config: SeqConfig,
         on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
     """Train `net` in place; returns the mean CTC loss of every epoch."""
@@ -116,8 +127,7 @@ def fit(net: sequence.SeqNet, inputs: Sequence[np.ndarray], texts: Sequence[str]
     for epoch in range(config.epochs):
         seen, running = 0, 0.0
         for idx in _batches(widths, config.batch_size, rng):
-            warm = min(1.0, (step + 1) / steps_per_epoch)
-            lr = config.lr * warm * 0.5 * (1 + math.cos(math.pi * step / total))
+            lr = learning_rate(step, peak=config.lr, total=total, warmup=steps_per_epoch)
             logits, cache = net.forward(_stack(inputs, idx), keep=True)
             loss, grad = sequence.ctc_loss(logits, [texts[i] for i in idx])
             grads = net.backward(grad, cache)

@@ -3,13 +3,14 @@ decoding, model files, and a tiny network that learns."""
 
 import itertools
 import json
+import math
 
 import numpy as np
 import pytest
 
 from ocr import sequence
 from ocr.errors import ModelError
-from ocr.seqtrain import SeqConfig, fit, make_strips
+from ocr.seqtrain import SeqConfig, fit, learning_rate, make_strips
 from synth import fonts as font_lib
 from tests.helpers import MODEL28, print_strip
 
@@ -183,6 +184,15 @@ def test_a_tiny_network_learns_and_training_is_deterministic(train_fonts):
     assert losses[-1] < 0.7 * losses[0]
     for k in net.params:
         np.testing.assert_array_equal(net.params[k], again.params[k])
+
+
+def test_the_learning_rate_ramps_up_over_the_warmup_only_then_decays_to_nothing():
+    total, warmup = 100, 10
+    lrs = [learning_rate(s, peak=2.0, total=total, warmup=warmup) for s in range(total)]
+    assert all(a < b for a, b in zip(lrs[:warmup - 1], lrs[1:warmup]))  # the ramp
+    assert lrs[warmup - 1] == pytest.approx(1.0 * (1 + math.cos(math.pi * (warmup - 1) / total)))  # full height
+    assert all(a > b for a, b in zip(lrs[warmup - 1:], lrs[warmup:]))  # then only the cosine
+    assert lrs[0] == pytest.approx(2.0 / warmup) and lrs[-1] < 0.002 * 2.0
 
 
 def test_reading_a_strip_gives_glyph_boxes_inside_the_image():
