@@ -253,6 +253,15 @@ def _extended(labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return ext, np.array([2 * len(lab) + 1 for lab in labels])
 
 
+def _skips(ext: np.ndarray) -> np.ndarray:
+    """Bool, shaped as `ext` (extended labels along the last axis): may a path reach this slot
+    from two slots back, skipping the blank between? Only onto a character unlike the one before.
+    """
+    skip = np.zeros(ext.shape, bool)
+    skip[..., 2:] = (ext[..., 2:] != BLANK) & (ext[..., 2:] != ext[..., :-2])
+    return skip
+
+
 def _lse(*terms: np.ndarray) -> np.ndarray:
     top = np.maximum.reduce(terms)
     return top + np.log(sum(np.exp(term - top) for term in terms))
@@ -262,8 +271,7 @@ def _forward(lp: np.ndarray, ext: np.ndarray, lengths: np.ndarray):
     """The forward variables (N, T, L) in log space over the extended labels, and log P(label)."""
     n, t_max, l_max = lp.shape
     valid = np.arange(l_max)[None, :] < lengths[:, None]
-    skip = np.zeros_like(valid)
-    skip[:, 2:] = (ext[:, 2:] != BLANK) & (ext[:, 2:] != ext[:, :-2])
+    skip = _skips(ext)
     alpha = np.full((n, t_max, l_max), _NEG, np.float32)
     alpha[:, 0, 0] = lp[:, 0, 0]
     alpha[:, 0, 1:2] = np.where(lengths[:, None] > 1, lp[:, 0, 1:2], _NEG)
@@ -403,8 +411,7 @@ def _align(logp: np.ndarray, text: str) -> tuple[list[tuple[int, int]], list[flo
     ext = ext[0]
     t_max, l_max = len(logp), len(ext)
     lp = logp[:, ext].astype(np.float64)
-    skip = np.zeros(l_max, bool)
-    skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
+    skip = _skips(ext)
     score = np.full((t_max, l_max), -np.inf)
     came = np.zeros((t_max, l_max), np.int64)  # 0: stayed, 1: from the slot before, 2: skipped a blank
     score[0, :2] = lp[0, :2]
