@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 __all__ = ["is_dark_on_light", "paper_level", "otsu", "adaptive", "ink_mask", "noise_level", "border_share",
-           "component_stats"]
+           "component_stats", "mask_contrast"]
 
 # Below this spread between the 1st and 99th percentile the image is taken as blank.
 MIN_CONTRAST = 24
@@ -61,6 +61,26 @@ def border_share(mask: np.ndarray) -> float:
     """Share of non-zero pixels on the outermost rows and columns of a uint8 mask (each once)."""
     border = np.concatenate((mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]))
     return cv2.countNonZero(border) / border.size
+
+
+def mask_contrast(gray: np.ndarray, mask: np.ndarray) -> float:
+    """How far apart in gray a mask puts its ink and its paper, as a share of the image's spread.
+
+    The difference between the median gray of the mask's ink and that of the rest, over the
+    1st-99th percentile spread of `gray`: about 1 for a mask of print, about 0 for one whose
+    "ink" is paper as well (0 for a mask of all ink or all paper).
+
+    >>> gray = np.full((10, 10), 230, np.uint8); gray[3:7, 4:6] = 30
+    >>> mask = np.zeros_like(gray); mask[3:7, 4:6] = 255
+    >>> round(mask_contrast(gray, mask), 2), mask_contrast(gray, np.roll(mask, 3, axis=1))
+    (1.0, 0.0)
+    """
+    ink = mask > 0
+    count = int(np.count_nonzero(ink))
+    if count == 0 or count == ink.size:
+        return 0.0
+    low, high = np.percentile(gray, (1, 99))
+    return abs(float(np.median(gray[ink])) - float(np.median(gray[~ink]))) / max(1.0, float(high - low))
 
 
 def _light_fraction(light: np.ndarray) -> float:

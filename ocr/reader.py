@@ -68,6 +68,10 @@ STROKE_WIDTH = 0.45
 # with other ink masks; another mask's reading must reach ALTERNATIVE_SURE to replace it.
 DOUBT = 0.5
 ALTERNATIVE_SURE = 0.8
+# The flipped mask is tried only when its ink and its paper differ in gray by at least this
+# share of the image's spread (``binarize.mask_contrast``): print is about 1 (dev captchas
+# whose flipped mask won: 0.46 and up), a halo of paper taken for ink about 0.
+PRINT_CONTRAST = 0.25
 # The sequence network is asked about a strip with a segment this many times wider than high
 # (or a doubtful reading); its reading wins when at least SEQUENCE_SURE and either surer than the
 # glyphs' or sure that the glyphs' text is wrong: it gives that text less than RULED_OUT
@@ -201,6 +205,11 @@ class Reader:
             # in a frame on a dark surround): there frame and surround are the ink at the
             # border, and the segmenter drops a frame.
             if _mostly_ink(ink) and not (method == "otsu" and binarize.framed_panel(trace.ink)):
+                continue
+            # Flipped, the paper round a lone dark glyph on clean paper flattens to "ink" (the
+            # paper level there is lifted by the glyph): a halo whose holes are the strokes,
+            # which reads as a 0 ("#" → "0"). That ink is paper too: no gray sets it apart.
+            if method == "otsu" and binarize.mask_contrast(trace.gray, ink) < PRINT_CONTRAST:
                 continue
             found = segment.find_glyphs(ink)
             other = self._finish(trace.gray, found, self._classify(found.ink, found.boxes), **options)

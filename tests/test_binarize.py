@@ -275,3 +275,16 @@ def test_component_stats_number_components_as_opencvs_default_labelling():
         _, expected_labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         assert rows == stats[1:].tolist()
         np.testing.assert_array_equal(labels[: h, : w], expected_labels[: labels.shape[0], : labels.shape[1]])
+
+
+def test_mask_contrast_tells_print_from_paper_taken_for_ink():
+    symbol = render("#", ink=65, paper=236, size=(166, 44)).copy()
+    symbol[36:38, 60:160] = 120  # a rule beside it, as on a form
+    right, flipped = binarize.ink_mask(symbol, light_ink=False), binarize.ink_mask(symbol, light_ink=True)
+    assert np.count_nonzero(flipped) > 2 * np.count_nonzero(right)  # flipped, the paper round the "#" is "ink"
+    assert binarize.mask_contrast(symbol, right) > 0.5
+    assert binarize.mask_contrast(symbol, flipped) < 0.1
+    light = render(ink=230, paper=30)
+    assert binarize.mask_contrast(light, binarize.ink_mask(light, light_ink=True)) > 0.9
+    assert binarize.mask_contrast(light, binarize.ink_mask(light, light_ink=False)) < 0.1
+    assert binarize.mask_contrast(light, np.zeros_like(light)) == 0.0
