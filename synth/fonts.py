@@ -81,6 +81,8 @@ class Font:
         source: One of ``"matplotlib"``, ``"pypi"``, ``"hershey"``, ``"system"``, ``"user"``.
         path: Path of the TTF/OTF file, or None for a Hershey font.
         hershey: OpenCV font face (possibly or-ed with ``cv2.FONT_ITALIC``), or None.
+        footless: Draw the "1" without its foot (the bar it stands on), as Helvetica and
+            Roboto do; a variant of a font whose "1" has one (``synth.render.footless_variants``).
     """
 
     name: str
@@ -88,6 +90,7 @@ class Font:
     source: str
     path: str | None = None
     hershey: int | None = None
+    footless: bool = False
 
 
 @functools.lru_cache(maxsize=512)

@@ -5,7 +5,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from synth.fonts import bundled_fonts, load_font
-from synth.render import BOX_THRESHOLD, classic_font, glyph_box, render_classic, render_strip
+from synth.render import (
+    BOX_THRESHOLD, classic_font, footless_variants, glyph_box, render_classic, render_strip, render_text, without_foot,
+)
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +138,40 @@ def test_classic_is_the_seed_captcha(rng):
 
 def test_classic_default_font_is_roboto_regular():
     assert classic_font().name == "Roboto" and classic_font().path.endswith("Roboto-Regular.ttf")
+
+
+def _rows_width(coverage):
+    ink = coverage >= 0.5
+    cols = [np.flatnonzero(row) for row in ink]
+    return np.array([c[-1] - c[0] + 1 if c.size else 0 for c in cols])
+
+
+@pytest.mark.parametrize("name", ["DejaVu Sans", "DejaVu Serif Bold", "DejaVu Sans Oblique", "cmr10"])
+def test_without_foot_cuts_the_bar_a_1_stands_on_and_keeps_its_stem_and_flag(fonts, name):
+    font = next(f for f in fonts if f.name == name)
+    one = render_strip("1", font, size=48, margin=0).ink
+    cut = without_foot(one)
+    widths, cut_widths = _rows_width(one), _rows_width(cut)
+    stem = np.median(widths[len(widths) // 2:3 * len(widths) // 4])
+    assert widths[-1] > 2 * stem  # the font's 1 has a foot ...
+    assert cut_widths[-1] <= stem + 2  # ... and the cut one ends in its stem
+    top = len(one) // 2
+    np.testing.assert_array_equal(cut[:top], one[:top])  # the flag and the top of the stem as drawn
+    assert (cut <= one).all() and (cut_widths[widths > 0] > 0).all()  # only ink taken, the stem never broken
+
+
+def test_without_foot_leaves_a_footless_1_alone(roboto):
+    assert without_foot(render_strip("1", roboto, size=48, margin=0).ink) is None
+
+
+def test_footless_variants_change_the_1_only_of_fonts_that_have_a_foot(fonts):
+    by_name = {f.name: f for f in fonts}
+    variants = {f.name: f for f in footless_variants([by_name["DejaVu Sans"], by_name["Roboto"]])}
+    assert list(variants) == ["DejaVu Sans (footless 1)"]
+    variant, plain = variants["DejaVu Sans (footless 1)"], by_name["DejaVu Sans"]
+    assert variant.family == plain.family and variant.footless and not plain.footless
+    assert footless_variants([variant]) == []
+    for text in ("1", "7", "4170"):
+        drawn, as_before = render_strip(text, variant, size=40), render_strip(text, plain, size=40)
+        assert np.array_equal(drawn.ink, as_before.ink) == ("1" not in text)
+    assert _rows_width(render_text("1", variant, size=40))[-2] < _rows_width(render_text("1", plain, size=40))[-2] / 2
