@@ -156,14 +156,20 @@ _outline_glyph = functools.lru_cache(maxsize=20_000)(_draw_outline)
 _hershey_glyph = functools.lru_cache(maxsize=20_000)(_draw_hershey)
 
 
-def _base_glyph(font: Font, size: int, char: str) -> _Glyph:
+def _draw(font: Font, size: int, text: str, *, cached: bool = False) -> _Glyph:
+    """`text` drawn with `font` (outline or Hershey), its digits `size` px tall; a footless
+    variant's lone "1" without its foot. `cached`: through the digit bitmap caches."""
     if font.hershey is not None:
-        glyph = _hershey_glyph(font.hershey, size, char)
+        glyph = (_hershey_glyph if cached else _draw_hershey)(font.hershey, size, text)
     elif font.path is not None:
-        glyph = _outline_glyph(font.path, size, char)
+        glyph = (_outline_glyph if cached else _draw_outline)(font.path, size, text)
     else:
         raise ValueError(f"font {font.name!r} has neither a path nor a Hershey face")
-    return _footless(glyph) if font.footless and char == "1" else glyph
+    return _footless(glyph) if font.footless and text == "1" else glyph
+
+
+def _base_glyph(font: Font, size: int, char: str) -> _Glyph:
+    return _draw(font, size, char, cached=True)
 
 
 def without_foot(coverage: np.ndarray, *, widen: float = 1.6) -> np.ndarray | None:
@@ -179,12 +185,12 @@ def without_foot(coverage: np.ndarray, *, widen: float = 1.6) -> np.ndarray | No
     ([5, 6, 7], True)
     """
     ink = coverage >= 0.25  # hairline faces never reach 0.5
-    rows = np.flatnonzero(ink.any(axis=1))
+    filled = ink.any(axis=1)
+    rows = np.flatnonzero(filled)
     if rows.size < 8:
         return None
     top, bottom = int(rows[0]), int(rows[-1])
     height = bottom - top + 1
-    filled = ink.any(axis=1)
     left = np.where(filled, ink.argmax(axis=1), -1)
     right = np.where(filled, ink.shape[1] - 1 - ink[:, ::-1].argmax(axis=1), -1)
     width = right - left + 1
@@ -391,14 +397,7 @@ def render_text(text: str, font: Font, *, size: int, stroke: int = 0, margin: in
     """
     if not text.strip() or not text.isascii() or not text.isprintable():
         raise ValueError(f"text must be printable ASCII with some ink, got {text!r}")
-    if font.hershey is not None:
-        glyph = _draw_hershey(font.hershey, int(size), text)
-    elif font.path is not None:
-        glyph = _draw_outline(font.path, int(size), text)
-    else:
-        raise ValueError(f"font {font.name!r} has neither a path nor a Hershey face")
-    if font.footless and text == "1":
-        glyph = _footless(glyph)
+    glyph = _draw(font, int(size), text)
     if stroke:
         glyph = _stroke(glyph, stroke)
     return np.pad(glyph.bitmap, margin)
