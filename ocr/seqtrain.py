@@ -44,8 +44,11 @@ class SeqConfig:
     length: tuple[int, int] = (3, 9)
     seed: int = 0
     # Also draw with a footless-1 variant of every font whose 1 stands on a foot
-    # (``synth.render.footless_variants``); False is the recipe of the network before.
+    # (``synth.render.footless_variants``); False is the recipe of network F.
     footless: bool = True
+    # Also draw with a long-flag-1 variant of every font whose 1 has a flag
+    # (``synth.render.long_flag_variants``); False is the recipe of network I.
+    long_flag: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,10 +152,10 @@ def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
                          on_epoch: Callable[[int, float], None] | None = None) -> sequence.SeqNet:
     """Render `config.strips` strips in `fonts`, train a fresh network on them, return it."""
     say = log or (lambda message: None)
-    if config.footless:
-        from synth.render import footless_variants
+    from synth.render import footless_variants, long_flag_variants
 
-        fonts = [*fonts, *footless_variants(fonts)]
+    fonts = [*fonts, *(footless_variants(fonts) if config.footless else ()),
+             *(long_flag_variants(fonts) if config.long_flag else ())]
     inputs, texts = make_strips(config.strips, seed=config.seed, fonts=fonts, length=config.length, jobs=jobs,
                                 progress=progress)
     say(f"{len(inputs)} strips rendered ({', '.join(f'{k} {v:.0%}' for k, v in MIX.items())})")

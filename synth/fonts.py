@@ -83,6 +83,7 @@ class Font:
         hershey: OpenCV font face (possibly or-ed with ``cv2.FONT_ITALIC``), or None.
         footless: Draw the "1" without its foot (the bar it stands on), as Helvetica and
             Roboto do; a variant of a font whose "1" has one (``synth.render.footless_variants``).
+        long_flag: Draw the "1" with a longer flag (``synth.render.long_flag_variants``).
     """
 
     name: str
@@ -91,6 +92,7 @@ class Font:
     path: str | None = None
     hershey: int | None = None
     footless: bool = False
+    long_flag: bool = False
 
 
 @functools.lru_cache(maxsize=512)

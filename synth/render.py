@@ -38,6 +38,8 @@ __all__ = [
     "glyph_box",
     "without_foot",
     "footless_variants",
+    "long_flag",
+    "long_flag_variants",
 ]
 
 Box = tuple[int, int, int, int]
@@ -157,15 +159,19 @@ _hershey_glyph = functools.lru_cache(maxsize=20_000)(_draw_hershey)
 
 
 def _draw(font: Font, size: int, text: str, *, cached: bool = False) -> _Glyph:
-    """`text` drawn with `font` (outline or Hershey), its digits `size` px tall; a footless
-    variant's lone "1" without its foot. `cached`: through the digit bitmap caches."""
+    """`text` drawn with `font` (outline or Hershey), its digits `size` px tall; a variant's
+    lone "1" without its foot, with a longer flag. `cached`: through the digit bitmap caches."""
     if font.hershey is not None:
         glyph = (_hershey_glyph if cached else _draw_hershey)(font.hershey, size, text)
     elif font.path is not None:
         glyph = (_outline_glyph if cached else _draw_outline)(font.path, size, text)
     else:
         raise ValueError(f"font {font.name!r} has neither a path nor a Hershey face")
-    return _footless(glyph) if font.footless and text == "1" else glyph
+    if text != "1":
+        return glyph
+    if font.footless:
+        glyph = _footless(glyph)
+    return _long_flagged(glyph) if font.long_flag else glyph
 
 
 def _base_glyph(font: Font, size: int, char: str) -> _Glyph:
@@ -175,31 +181,25 @@ def _base_glyph(font: Font, size: int, char: str) -> _Glyph:
 def without_foot(coverage: np.ndarray, *, widen: float = 1.6) -> np.ndarray | None:
     """The coverage of a "1" with its foot cut away, or None when it stands on no foot.
 
-    The stem is measured on the rows between 40% and 75% of the ink's height (its width, the
-    median; its centre line, fitted, so that italics lean as they should). The foot is the run
-    of bottom rows, at most a third of the height, wider than `widen` stems: on those rows only
-    the stem's own columns are kept, with a one-pixel soft edge. The flag is left as it is.
+    The stem is measured on the rows between 40% and 75% of the ink's height (``_stem``).
+    The foot is the run of bottom rows, at most a third of the height, wider than `widen`
+    stems: on those rows only the stem's own columns are kept, with a one-pixel soft edge.
+    The flag is left as it is.
 
     >>> bar = np.zeros((30, 12), np.float32); bar[:, 5:8] = 1; bar[26:, :] = 1
     >>> np.flatnonzero(without_foot(bar)[-1] > 0.5).tolist(), without_foot(bar[:26]) is None
     ([5, 6, 7], True)
     """
     ink = coverage >= 0.25  # hairline faces never reach 0.5
-    filled = ink.any(axis=1)
-    rows = np.flatnonzero(filled)
-    if rows.size < 8:
+    measured = _stem(ink)
+    if measured is None:
         return None
-    top, bottom = int(rows[0]), int(rows[-1])
+    top, bottom, stem, slope, intercept = measured
     height = bottom - top + 1
+    filled = ink.any(axis=1)
     left = np.where(filled, ink.argmax(axis=1), -1)
     right = np.where(filled, ink.shape[1] - 1 - ink[:, ::-1].argmax(axis=1), -1)
     width = right - left + 1
-    middle = np.arange(top + int(0.4 * height), top + int(0.75 * height) + 1)
-    middle = middle[filled[middle]]
-    if middle.size < 3:
-        return None
-    stem = float(np.median(width[middle]))
-    slope, intercept = np.polyfit(middle, (left[middle] + right[middle]) / 2.0, 1)
     row = bottom
     while row > top + 0.66 * height and width[row] > widen * stem + 1:
         row -= 1
@@ -229,6 +229,101 @@ def footless_variants(fonts: Sequence[Font]) -> list[Font]:
         for font in fonts
         if not font.footless and without_foot(_base_glyph(font, 48, "1").bitmap) is not None
     ]
+
+
+def _stem(ink: np.ndarray) -> tuple[int, int, float, float, float] | None:
+    """(top, bottom, width, slope, intercept) of the stem of a "1" in boolean (H, W) `ink`.
+
+    The width is the median ink width of the rows between 40% and 75% of the height, the
+    centre line (x = slope * y + intercept) is fitted on them, so that italics lean as they
+    should. None for a glyph too small to measure.
+    """
+    filled = ink.any(axis=1)
+    rows = np.flatnonzero(filled)
+    if rows.size < 8:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top + 1
+    middle = np.arange(top + int(0.4 * height), top + int(0.75 * height) + 1)
+    middle = middle[filled[middle]]
+    if middle.size < 3:
+        return None
+    left = ink[middle].argmax(axis=1)
+    right = ink.shape[1] - 1 - ink[middle, ::-1].argmax(axis=1)
+    slope, intercept = np.polyfit(middle, (left + right) / 2.0, 1)
+    return top, bottom, float(np.median(right - left + 1)), float(slope), float(intercept)
+
+
+def long_flag(coverage: np.ndarray, *, factor: float = 1.8, reach: float = 0.4) -> tuple[np.ndarray, int] | None:
+    """The coverage of a "1" whose flag is `factor` times as long, and the columns added on
+    its left; None when it has no flag.
+
+    The flag is the ink left of the stem (``_stem``) in the top half, down to its last solid
+    row. It is stretched along the line from the top of the stem's left edge to its far tip,
+    not across it (its stroke keeps its weight), and laid over the glyph as it was; its tip
+    drops at most `reach` of the height. A short flag, as DejaVu's or Lato's, then reaches
+    as far as Roboto's or Helvetica's, the flag of a 1 that crossing lines turn into a 7.
+
+    >>> one = np.zeros((40, 20), np.float32); one[:, 12:15] = 1; one[2:6, 8:12] = 1
+    >>> longer, added = long_flag(one)
+    >>> added > 0, int((longer[:20, :added + 12] >= 0.5).sum()) > int((one[:20, :12] >= 0.5).sum())
+    (True, True)
+    """
+    ink = coverage >= 0.25  # hairline faces never reach 0.5
+    stem = _stem(ink)
+    if stem is None:
+        return None
+    top, bottom, width, slope, intercept = stem
+    height = bottom - top + 1
+    ys = np.arange(coverage.shape[0])[:, None]
+    xs = np.arange(coverage.shape[1])[None, :]
+    zone = (xs < slope * ys + intercept - width / 2 - 1.0) & (ys < top + 0.5 * height)
+    solid = zone & (coverage >= 0.5)
+    if solid.sum() < max(2.0, 0.5 * width):
+        return None
+    zone &= ys <= np.flatnonzero(solid.any(axis=1))[-1] + 1
+    flag = np.where(zone, coverage, 0).astype(np.float32)
+    fy, fx = np.nonzero(flag >= 0.5)
+    anchor = np.array([slope * top + intercept - width / 2, float(top)])
+    reach_out = np.stack([fx - anchor[0], fy - anchor[1]], axis=1)
+    tip = reach_out[np.argmax((reach_out**2).sum(axis=1))]
+    length = float(np.hypot(*tip))
+    if length < 1.0:
+        return None
+    k = min(factor, max(1.0, reach * height / max(float(tip[1]), 1.0)))
+    along = tip / length
+    matrix = np.eye(2) + (k - 1.0) * np.outer(along, along)
+    added = int(np.ceil((k - 1.0) * length)) + 2
+    shift = anchor + np.array([added, 0.0]) - matrix @ anchor
+    h, w = coverage.shape
+    stretched = cv2.warpAffine(flag, np.hstack([matrix, shift[:, None]]).astype(np.float32), (w + added, h + added),
+                               flags=cv2.INTER_LINEAR)
+    out = np.zeros((h + added, w + added), np.float32)
+    out[:h, added:] = coverage
+    return np.maximum(out, stretched), added
+
+
+def _long_flagged(glyph: _Glyph) -> _Glyph:
+    longer = long_flag(glyph.bitmap)
+    return glyph if longer is None else _crop(longer[0], glyph.dx - longer[1], glyph.dy)
+
+
+def long_flag_variants(fonts: Sequence[Font]) -> list[Font]:
+    """A variant of every font in `fonts` whose "1" has a flag, drawing it longer and footless.
+
+    Same family, name ``"<name> (long flag 1)"``. The training faces' short flags leave a
+    network to read the long flag of a Roboto or Helvetica 1 (and of many captcha fonts),
+    turned a little and crossed by a line, as the bar of a 7.
+    """
+    variants = []
+    for font in fonts:
+        if font.footless or font.long_flag:
+            continue
+        one = _base_glyph(font, 48, "1")
+        footless = without_foot(one.bitmap) is not None
+        if long_flag(_footless(one).bitmap if footless else one.bitmap) is not None:
+            variants.append(replace(font, name=f"{font.name} (long flag 1)", footless=footless, long_flag=True))
+    return variants
 
 
 def _warp(glyph: _Glyph, matrix: np.ndarray) -> _Glyph:

@@ -6,7 +6,8 @@ from PIL import Image, ImageDraw
 
 from synth.fonts import bundled_fonts, load_font
 from synth.render import (
-    BOX_THRESHOLD, classic_font, footless_variants, glyph_box, render_classic, render_strip, render_text, without_foot,
+    BOX_THRESHOLD, classic_font, footless_variants, glyph_box, long_flag, long_flag_variants, render_classic,
+    render_strip, render_text, without_foot,
 )
 
 
@@ -175,3 +176,55 @@ def test_footless_variants_change_the_1_only_of_fonts_that_have_a_foot(fonts):
         drawn, as_before = render_strip(text, variant, size=40), render_strip(text, plain, size=40)
         assert np.array_equal(drawn.ink, as_before.ink) == ("1" not in text)
     assert _rows_width(render_text("1", variant, size=40))[-2] < _rows_width(render_text("1", plain, size=40))[-2] / 2
+
+
+def _flag(coverage):
+    """(drop, reach) of an upright 1's flag: the rows below the top that hold ink left of the
+    stem, and the columns of ink left of it (the stem: the ink of the middle row)."""
+    ink = coverage >= 0.5
+    rows = np.flatnonzero(ink.any(axis=1))
+    top, height = rows[0], rows[-1] - rows[0] + 1
+    stem_left = np.flatnonzero(ink[top + height // 2])[0]
+    beside = np.flatnonzero(ink[:top + height // 2, :stem_left - 1].any(axis=1))
+    return beside[-1] - top, stem_left - np.flatnonzero(ink.any(axis=0))[0]
+
+
+@pytest.mark.parametrize("name", ["DejaVu Sans", "Lato Light", "Source Sans Pro", "Caladea"])
+def test_long_flag_draws_the_flag_of_a_1_further_down_and_out_and_leaves_its_stem(fonts, name):
+    font = next(f for f in fonts if f.name == name)
+    one = render_strip("1", font, size=48, margin=0).ink
+    longer, added = long_flag(one)
+    assert longer.shape[1] == one.shape[1] + added
+    (drop, reach), (new_drop, new_reach) = _flag(one), _flag(longer)
+    height = np.ptp(np.flatnonzero((one >= 0.5).any(axis=1))) + 1
+    # About 1.8 times as long, unless its tip would then fall below the top 40% (Lato Light's).
+    assert new_drop >= min(1.4 * drop, 0.4 * height - 2) and new_reach >= 1.25 * reach
+    assert new_drop <= 0.4 * height + 1
+    middle = len(one) // 2
+    np.testing.assert_array_equal(longer[middle:len(one), added:], one[middle:])  # the stem as drawn
+    assert (longer[:len(one), added:] >= one).all() and not longer[len(one):].any()
+
+
+def test_long_flag_finds_no_flag_on_a_bare_stem():
+    stem = np.zeros((40, 12), np.float32)
+    stem[:, 4:8] = 1
+    assert long_flag(stem) is None
+
+
+def test_long_flag_variants_lengthen_the_flag_and_drop_the_foot_of_the_1_only(fonts):
+    by_name = {f.name: f for f in fonts}
+    variants = {f.name: f for f in long_flag_variants([by_name["DejaVu Sans"], by_name["Roboto"]])}
+    assert list(variants) == ["DejaVu Sans (long flag 1)", "Roboto (long flag 1)"]
+    dejavu, roboto = variants["DejaVu Sans (long flag 1)"], variants["Roboto (long flag 1)"]
+    assert dejavu.family == "DejaVu Sans" and dejavu.long_flag and dejavu.footless  # it stood on a foot
+    assert roboto.long_flag and not roboto.footless
+    assert long_flag_variants([dejavu]) == []
+    plain = by_name["DejaVu Sans"]
+    for text in ("1", "7", "4170"):
+        drawn, as_before = render_strip(text, dejavu, size=40), render_strip(text, plain, size=40)
+        assert np.array_equal(drawn.ink, as_before.ink) == ("1" not in text)
+    strip = render_strip("717", dejavu, size=40, margin=0)
+    one = strip.boxes[1]
+    footless = footless_variants([plain])[0]
+    assert one[2] > render_strip("1", footless, size=40).boxes[0][2]  # the 1's box holds its longer flag
+    assert strip.ink[one[1]:one[1] + one[3], one[0]:one[0] + one[2]].max() == 1.0
