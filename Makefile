@@ -21,6 +21,7 @@ model: $(STAMP)  ## rebuild models/digits28.npz, digits8.npz and sequence.npz (f
 	$(BIN)/ocr train --size 28 --seed 0 --out models/digits28.npz --plot models/digits28-curve.png
 	$(BIN)/ocr train --size 8 --seed 0 --hidden 512,256 --out models/digits8.npz --plot models/digits8-curve.png
 	$(BIN)/ocr train-sequence --seed 0 --out models/sequence.npz
+	$(BIN)/ocr train-sequence --init models/sequence.npz --long-flag --strips 40000 --epochs 1 --lr 5e-4 --seed 1000 --out models/sequence.npz
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -611,19 +611,27 @@ def train_sequence(
     fonts: Annotated[Optional[Path], typer.Option("--fonts", help="Also train on the fonts in this folder.")] = None,
     system_fonts: Annotated[bool, typer.Option("--system-fonts", help="Also train on the system's fonts.")] = False,
     jobs: Annotated[int, typer.Option(min=0, help="Processes for rendering the strips (0 = all cores).")] = 0,
+    init: Annotated[Optional[Path], typer.Option("--init", help="Train on from this sequence model's weights (a fine-tune: fewer --strips, one epoch, a lower --lr); its sizes replace --channels, --hidden and --layers.")] = None,
+    long_flag: Annotated[bool, typer.Option("--long-flag/--no-long-flag", help="Also draw every font whose 1 has a flag with that flag longer (and the 1 footless), as Roboto and Helvetica draw it.")] = False,
 ) -> None:
     """Train the sequence network (whole-strip reading, CTC) and write it to OUT.
 
     It reads captchas and touching digits without cutting them into glyphs; 'ocr read' asks it about tangled or doubtful strips (--engine auto). It trains on rendered strips, about half of them captchas, with no-digit images among them; the held-out font families stay out.
 
-    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 1 h 10 min on two cores shared with another training; less alone).
+    The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 1 h 10 min on two cores), then 'ocr train-sequence --init models/sequence.npz --long-flag --strips 40000 --epochs 1 --lr 5e-4 --seed 1000 --out models/sequence.npz' (about 10 min): see 'make model'.
     """
+    import hashlib
+
     from ocr import sequence
     from ocr.seqtrain import SeqConfig, build_sequence_model
     from synth import fonts as font_lib
 
-    config = SeqConfig(strips=strips, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden,
-                       layers=layers, channels=_channels(channels))
+    start = sequence.load(init) if init is not None else None
+    sizes = dict(hidden=hidden, layers=layers, channels=_channels(channels))
+    if start is not None:
+        sizes = {k: tuple(v) if k == "channels" else v for k, v in start.meta.get("config", {}).items() if k in sizes}
+    config = SeqConfig(strips=strips, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, long_flag=long_flag,
+                       **sizes)
     train_fonts, _ = font_lib.split_held_out(_fonts(fonts, system_fonts))
     with _Bars() as bars:
         rendered = bars.task("rendering strips", strips)
@@ -637,7 +645,9 @@ def train_sequence(
                 _err(line)
 
         net = build_sequence_model(config=config, fonts=train_fonts, jobs=jobs, log=_err, progress=rendered,
-                                   on_epoch=show)
+                                   on_epoch=show, start=start)
+    if init is not None:
+        net.meta["parent"].update(file=init.name, sha256=hashlib.sha256(init.read_bytes()).hexdigest())
     sequence.save(out, net)
     _err(f"saved {out}  (final CTC loss {net.meta['losses'][-1]:.4f})")
 

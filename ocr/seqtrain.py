@@ -47,8 +47,8 @@ class SeqConfig:
     # (``synth.render.footless_variants``); False is the recipe of network F.
     footless: bool = True
     # Also draw with a long-flag-1 variant of every font whose 1 has a flag
-    # (``synth.render.long_flag_variants``); False is the recipe of network I.
-    long_flag: bool = True
+    # (``synth.render.long_flag_variants``): the shipped network's fine-tune of I.
+    long_flag: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,8 +149,13 @@ def fit(net: sequence.SeqNet, inputs: Sequence[np.ndarray], texts: Sequence[str]
 
 def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
                          log: Callable[[str], None] | None = None, progress=None,
-                         on_epoch: Callable[[int, float], None] | None = None) -> sequence.SeqNet:
-    """Render `config.strips` strips in `fonts`, train a fresh network on them, return it."""
+                         on_epoch: Callable[[int, float], None] | None = None,
+                         start: sequence.SeqNet | None = None) -> sequence.SeqNet:
+    """Render `config.strips` strips in `fonts`, train a network on them, return it.
+
+    The network is a fresh one from `config`, or, given `start`, that network trained on (in
+    place): a fine-tune, whose metadata keeps `start`'s training as ``parent``.
+    """
     say = log or (lambda message: None)
     from synth.render import footless_variants, long_flag_variants
 
@@ -159,11 +164,17 @@ def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
     inputs, texts = make_strips(config.strips, seed=config.seed, fonts=fonts, length=config.length, jobs=jobs,
                                 progress=progress)
     say(f"{len(inputs)} strips rendered ({', '.join(f'{k} {v:.0%}' for k, v in MIX.items())})")
-    net = sequence.SeqNet.create(channels=config.channels, hidden=config.hidden, layers=config.layers,
-                                 seed=config.seed)
+    if start is None:
+        net = sequence.SeqNet.create(channels=config.channels, hidden=config.hidden, layers=config.layers,
+                                     seed=config.seed)
+    else:
+        net = start
+        parent = {k: net.meta[k] for k in ("config", "losses", "parent") if k in net.meta}
     losses = fit(net, inputs, texts, config=config, on_epoch=on_epoch)
     from synth.fonts import HELD_OUT_FAMILIES
 
     net.meta.update(config=config.to_dict(), mix=MIX, losses=losses, fonts=sorted({f.family for f in fonts}),
                     held_out_families=list(HELD_OUT_FAMILIES))
+    if start is not None:
+        net.meta["parent"] = parent
     return net

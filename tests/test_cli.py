@@ -1,6 +1,7 @@
 """The ocr command through typer's CliRunner: output formats, exit codes, one-line errors."""
 
 import csv
+import hashlib
 import json
 
 import numpy as np
@@ -340,3 +341,21 @@ def test_train_a_tiny_sequence_model_that_loads(tmp_path):
     net = sequence.load(out)
     assert net.meta["config"]["strips"] == 24 and len(net.meta["losses"]) == 1
     assert "Roboto" in net.meta["held_out_families"] and "Roboto" not in net.meta["fonts"]
+
+
+def test_train_sequence_init_fine_tunes_a_model_and_keeps_its_sizes_and_history(tmp_path):
+    from ocr import sequence
+
+    parent, child = tmp_path / "parent.npz", tmp_path / "child.npz"
+    tiny = ["--strips", "16", "--epochs", "1", "--jobs", "1", "--channels", "4,8,8", "--hidden", "16", "--layers", "1"]
+    assert runner.invoke(app, ["train-sequence", "--out", str(parent), *tiny]).exit_code == ExitCode.ok
+    result = runner.invoke(app, ["train-sequence", "--init", str(parent), "--out", str(child), "--long-flag",
+                                 "--strips", "12", "--epochs", "1", "--jobs", "1", "--lr", "1e-3", "--seed", "3"])
+    assert result.exit_code == ExitCode.ok, result.output
+    before, after = sequence.load(parent), sequence.load(child)
+    assert {k: v.shape for k, v in after.params.items()} == {k: v.shape for k, v in before.params.items()}
+    assert any(not np.array_equal(after.params[k], before.params[k]) for k in before.params)  # trained on
+    config, history = after.meta["config"], after.meta["parent"]
+    assert config["long_flag"] and config["strips"] == 12 and config["hidden"] == 16 and config["channels"] == [4, 8, 8]
+    assert history["config"]["strips"] == 16 and not history["config"]["long_flag"] and len(history["losses"]) == 1
+    assert history["file"] == "parent.npz" and history["sha256"] == hashlib.sha256(parent.read_bytes()).hexdigest()
