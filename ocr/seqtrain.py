@@ -51,7 +51,10 @@ class SeqConfig:
     long_flag: bool = False
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if not self.long_flag:  # written as before the option: make model's I keeps its bytes
+            del out["long_flag"]
+        return out
 
 
 def _strip_item(args) -> tuple[np.ndarray, str]:
