@@ -620,9 +620,8 @@ def train_sequence(
 
     The shipped models/sequence.npz is 'ocr train-sequence --seed 0 --out models/sequence.npz' (about 1 h 10 min on two cores), then 'ocr train-sequence --init models/sequence.npz --long-flag --strips 40000 --epochs 1 --lr 5e-4 --seed 1000 --out models/sequence.npz' (about 10 min): see 'make model'.
     """
-    import hashlib
-
     from ocr import sequence
+    from ocr.finetune import file_digest
     from ocr.seqtrain import SeqConfig, build_sequence_model
     from synth import fonts as font_lib
 
@@ -647,7 +646,7 @@ def train_sequence(
         net = build_sequence_model(config=config, fonts=train_fonts, jobs=jobs, log=_err, progress=rendered,
                                    on_epoch=show, start=start)
     if init is not None:
-        net.meta["parent"].update(file=init.name, sha256=hashlib.sha256(init.read_bytes()).hexdigest())
+        net.meta["parent"].update(file=init.name, sha256=file_digest(init))
     sequence.save(out, net)
     _err(f"saved {out}  (final CTC loss {net.meta['losses'][-1]:.4f})")
 

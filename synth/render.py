@@ -190,25 +190,24 @@ def without_foot(coverage: np.ndarray, *, widen: float = 1.6) -> np.ndarray | No
     >>> np.flatnonzero(without_foot(bar)[-1] > 0.5).tolist(), without_foot(bar[:26]) is None
     ([5, 6, 7], True)
     """
-    ink = coverage >= 0.25  # hairline faces never reach 0.5
-    measured = _stem(ink)
-    if measured is None:
+    stem = _stem(coverage)
+    if stem is None:
         return None
-    top, bottom, stem, slope, intercept = measured
-    height = bottom - top + 1
+    ink = stem.ink
     filled = ink.any(axis=1)
     left = np.where(filled, ink.argmax(axis=1), -1)
     right = np.where(filled, ink.shape[1] - 1 - ink[:, ::-1].argmax(axis=1), -1)
     width = right - left + 1
-    row = bottom
-    while row > top + 0.66 * height and width[row] > widen * stem + 1:
+    row = stem.bottom
+    while row > stem.top + 0.66 * stem.height and width[row] > widen * stem.width + 1:
         row -= 1
-    if bottom - row < max(1.0, 0.04 * height):
+    if stem.bottom - row < max(1.0, 0.04 * stem.height):
         return None
     out = coverage.copy()
     ys = np.arange(row + 1, coverage.shape[0])[:, None]
     xs = np.arange(coverage.shape[1])[None, :]
-    out[row + 1:] *= np.clip(stem / 2 + 0.5 - np.abs(xs - (slope * ys + intercept)), 0, 1).astype(out.dtype)
+    centre = stem.slope * ys + stem.intercept
+    out[row + 1:] *= np.clip(stem.width / 2 + 0.5 - np.abs(xs - centre), 0, 1).astype(out.dtype)
     return out
 
 
@@ -231,13 +230,29 @@ def footless_variants(fonts: Sequence[Font]) -> list[Font]:
     ]
 
 
-def _stem(ink: np.ndarray) -> tuple[int, int, float, float, float] | None:
-    """(top, bottom, width, slope, intercept) of the stem of a "1" in boolean (H, W) `ink`.
+@dataclass(frozen=True)
+class _Stem:
+    """The stem of a "1": its ink rows, width, and centre line x = slope * y + intercept."""
+
+    ink: np.ndarray  # bool (H, W): coverage >= 0.25 (hairline faces never reach 0.5)
+    top: int
+    bottom: int
+    width: float
+    slope: float
+    intercept: float
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top + 1
+
+
+def _stem(coverage: np.ndarray) -> _Stem | None:
+    """The stem of the "1" drawn in float (H, W) `coverage`, None for a glyph too small to measure.
 
     The width is the median ink width of the rows between 40% and 75% of the height, the
-    centre line (x = slope * y + intercept) is fitted on them, so that italics lean as they
-    should. None for a glyph too small to measure.
+    centre line is fitted on them, so that italics lean as they should.
     """
+    ink = coverage >= 0.25
     filled = ink.any(axis=1)
     rows = np.flatnonzero(filled)
     if rows.size < 8:
@@ -251,7 +266,7 @@ def _stem(ink: np.ndarray) -> tuple[int, int, float, float, float] | None:
     left = ink[middle].argmax(axis=1)
     right = ink.shape[1] - 1 - ink[middle, ::-1].argmax(axis=1)
     slope, intercept = np.polyfit(middle, (left + right) / 2.0, 1)
-    return top, bottom, float(np.median(right - left + 1)), float(slope), float(intercept)
+    return _Stem(ink, top, bottom, float(np.median(right - left + 1)), float(slope), float(intercept))
 
 
 def long_flag(coverage: np.ndarray, *, factor: float = 1.8, reach: float = 0.4) -> tuple[np.ndarray, int] | None:
@@ -269,28 +284,25 @@ def long_flag(coverage: np.ndarray, *, factor: float = 1.8, reach: float = 0.4) 
     >>> added > 0, int((longer[:20, :added + 12] >= 0.5).sum()) > int((one[:20, :12] >= 0.5).sum())
     (True, True)
     """
-    ink = coverage >= 0.25  # hairline faces never reach 0.5
-    stem = _stem(ink)
+    stem = _stem(coverage)
     if stem is None:
         return None
-    top, bottom, width, slope, intercept = stem
-    height = bottom - top + 1
     ys = np.arange(coverage.shape[0])[:, None]
     xs = np.arange(coverage.shape[1])[None, :]
-    zone = (xs < slope * ys + intercept - width / 2 - 1.0) & (ys < top + 0.5 * height)
+    zone = (xs < stem.slope * ys + stem.intercept - stem.width / 2 - 1.0) & (ys < stem.top + 0.5 * stem.height)
     solid = zone & (coverage >= 0.5)
-    if solid.sum() < max(2.0, 0.5 * width):
+    if solid.sum() < max(2.0, 0.5 * stem.width):
         return None
     zone &= ys <= np.flatnonzero(solid.any(axis=1))[-1] + 1
     flag = np.where(zone, coverage, 0).astype(np.float32)
     fy, fx = np.nonzero(flag >= 0.5)
-    anchor = np.array([slope * top + intercept - width / 2, float(top)])
+    anchor = np.array([stem.slope * stem.top + stem.intercept - stem.width / 2, float(stem.top)])
     reach_out = np.stack([fx - anchor[0], fy - anchor[1]], axis=1)
     tip = reach_out[np.argmax((reach_out**2).sum(axis=1))]
     length = float(np.hypot(*tip))
     if length < 1.0:
         return None
-    k = min(factor, max(1.0, reach * height / max(float(tip[1]), 1.0)))
+    k = min(factor, max(1.0, reach * stem.height / max(float(tip[1]), 1.0)))
     along = tip / length
     matrix = np.eye(2) + (k - 1.0) * np.outer(along, along)
     added = int(np.ceil((k - 1.0) * length)) + 2
@@ -320,9 +332,9 @@ def long_flag_variants(fonts: Sequence[Font]) -> list[Font]:
         if font.footless or font.long_flag:
             continue
         one = _base_glyph(font, 48, "1")
-        footless = without_foot(one.bitmap) is not None
-        if long_flag(_footless(one).bitmap if footless else one.bitmap) is not None:
-            variants.append(replace(font, name=f"{font.name} (long flag 1)", footless=footless, long_flag=True))
+        cut = without_foot(one.bitmap)
+        if long_flag(one.bitmap if cut is None else _crop(cut, one.dx, one.dy).bitmap) is not None:
+            variants.append(replace(font, name=f"{font.name} (long flag 1)", footless=cut is not None, long_flag=True))
     return variants
 
 
