@@ -613,6 +613,7 @@ def train_sequence(
     jobs: Annotated[int, typer.Option(min=0, help="Processes for rendering the strips (0 = all cores).")] = 0,
     init: Annotated[Optional[Path], typer.Option("--init", help="Train on from this sequence model's weights (a fine-tune: fewer --strips, one epoch, a lower --lr); its sizes replace --channels, --hidden and --layers.")] = None,
     long_flag: Annotated[bool, typer.Option("--long-flag/--no-long-flag", help="Also draw every font whose 1 has a flag with that flag longer (and the 1 footless), as Roboto and Helvetica draw it.")] = False,
+    fitted: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of the strips drawn as captchas laid out at their natural width with word gaps, then squeezed into a canvas of fixed size (tall, narrow glyphs); the other styles keep their proportions.")] = 0.0,
 ) -> None:
     """Train the sequence network (whole-strip reading, CTC) and write it to OUT.
 
@@ -630,7 +631,7 @@ def train_sequence(
     if start is not None:
         sizes = {k: tuple(v) if k == "channels" else v for k, v in start.meta.get("config", {}).items() if k in sizes}
     config = SeqConfig(strips=strips, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, long_flag=long_flag,
-                       **sizes)
+                       fitted=fitted, **sizes)
     train_fonts, _ = font_lib.split_held_out(_fonts(fonts, system_fonts))
     with _Bars() as bars:
         rendered = bars.task("rendering strips", strips)

@@ -24,7 +24,8 @@ from ocr.network import Adam
 __all__ = ["SeqConfig", "MIX", "make_strips", "learning_rate", "fit", "build_sequence_model"]
 
 # Style → share of the training strips ("crowded": ``synth.styles.crowded_captcha``; "warped":
-# ``synth.styles.warped_captcha``; "strokes":
+# ``synth.styles.warped_captcha``; "fitted": ``synth.styles.fitted_captcha``, only when a
+# config asks for it (``SeqConfig.fitted``); "strokes":
 # ``synth.styles.stroke_strip``, the designs of 1, 4, 7 … that the training fonts rarely draw).
 MIX: dict[str, float] = {"captcha": 0.25, "crowded": 0.08, "warped": 0.1, "strokes": 0.14, "touching": 0.11,
                          "noisy": 0.06, "plain": 0.06, "classic": 0.03, "plate": 0.03, "field": 0.03, "nodigit": 0.11}
@@ -49,23 +50,39 @@ class SeqConfig:
     # Also draw with a long-flag-1 variant of every font whose 1 has a flag
     # (``synth.render.long_flag_variants``): the shipped network's fine-tune of I.
     long_flag: bool = False
+    # Share of the strips drawn as captchas fitted to a canvas of fixed size
+    # (``synth.styles.fitted_captcha``), the other styles keeping their proportions.
+    fitted: float = 0.0
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        if not self.long_flag:  # written as before the option: make model's I keeps its bytes
-            del out["long_flag"]
+        for key in ("long_flag", "fitted"):  # written as before these options: make model's I keeps its bytes
+            if not out[key]:
+                del out[key]
         return out
+
+    def mix(self) -> dict[str, float]:
+        """Style → share of the strips: `MIX`, with ``fitted`` taking its share when asked for.
+
+        >>> SeqConfig(fitted=0.2).mix()["captcha"], SeqConfig().mix() == MIX
+        (0.2, True)
+        """
+        if not self.fitted:
+            return dict(MIX)
+        return {**{k: v * (1 - self.fitted) for k, v in MIX.items()}, "fitted": self.fitted}
 
 
 def _strip_item(args) -> tuple[np.ndarray, str]:
     seed, style, fonts, length = args
-    from synth.styles import crowded_captcha, make_sample, stroke_strip, warped_captcha
+    from synth.styles import crowded_captcha, fitted_captcha, make_sample, stroke_strip, warped_captcha
 
     rng = np.random.default_rng(seed)
     if style == "crowded":
         sample = crowded_captcha(rng, fonts, length=length)
     elif style == "warped":
         sample = warped_captcha(rng, fonts, length=length, strokes=WARPED_STROKES)
+    elif style == "fitted":
+        sample = fitted_captcha(rng, fonts, length=length)
     elif style == "strokes":
         sample = stroke_strip(rng, length=length)
     else:
@@ -164,9 +181,10 @@ def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
 
     fonts = [*fonts, *(footless_variants(fonts) if config.footless else ()),
              *(long_flag_variants(fonts) if config.long_flag else ())]
-    inputs, texts = make_strips(config.strips, seed=config.seed, fonts=fonts, length=config.length, jobs=jobs,
-                                progress=progress)
-    say(f"{len(inputs)} strips rendered ({', '.join(f'{k} {v:.0%}' for k, v in MIX.items())})")
+    mix = config.mix()
+    inputs, texts = make_strips(config.strips, seed=config.seed, fonts=fonts, length=config.length, mix=mix,
+                                jobs=jobs, progress=progress)
+    say(f"{len(inputs)} strips rendered ({', '.join(f'{k} {v:.0%}' for k, v in mix.items())})")
     if start is None:
         net = sequence.SeqNet.create(channels=config.channels, hidden=config.hidden, layers=config.layers,
                                      seed=config.seed)
@@ -176,7 +194,7 @@ def build_sequence_model(*, config: SeqConfig, fonts: Sequence, jobs: int = 1,
     losses = fit(net, inputs, texts, config=config, on_epoch=on_epoch)
     from synth.fonts import HELD_OUT_FAMILIES
 
-    net.meta.update(config=config.to_dict(), mix=MIX, losses=losses, fonts=sorted({f.family for f in fonts}),
+    net.meta.update(config=config.to_dict(), mix=mix, losses=losses, fonts=sorted({f.family for f in fonts}),
                     held_out_families=list(HELD_OUT_FAMILIES))
     if start is not None:
         net.meta["parent"] = parent

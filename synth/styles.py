@@ -28,7 +28,8 @@ from synth.fonts import Font, load_font
 from synth.render import Box, Strip, classic_font, render_classic, render_strip, render_text
 from synth.strokes import render_digit
 
-__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "crowded_captcha", "warped_captcha", "stroke_strip",
+__all__ = ["Sample", "STYLES", "DIGIT_STYLES", "make_sample", "crowded_captcha", "warped_captcha", "fitted_captcha",
+           "stroke_strip",
            "pick_font", "random_digits"]
 
 STYLES: tuple[str, ...] = ("plain", "noisy", "captcha", "plate", "field", "classic", "touching", "nodigit")
@@ -400,6 +401,69 @@ def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
                           for bx, by, bw, bh in out_boxes)
     return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in out_boxes), style="captcha",
                   font="strokes" if drawn else font.name)
+
+
+def fitted_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: tuple[int, int] = (4, 8)) -> Sample:
+    """A captcha laid out at its natural width, then fitted to a canvas of fixed size.
+
+    Each glyph gets its own size (±15%), a perspective pull and a turn of up to 25°; about one
+    gap in three is a word space (a quarter to two thirds of the size), the others close up or
+    overlap. The row is then squeezed in x into a canvas 2.2 to 3.4 times as wide as high, or
+    left with paper on the right when it is narrower: a long text comes out in tall, narrow
+    glyphs with uneven gaps, as a generator that draws into an image of fixed size makes it.
+    Half of the images get the ``captcha`` style's look; the other half one ink colour on
+    flat paper, with dots and a thin curve drawn in the ink over everything and a slight blur.
+    Not one of `STYLES`: ``sequence`` training asks for it by name.
+    """
+    text = random_digits(rng, length)
+    font = pick_font(rng, fonts)
+    size = _size(rng, None, 28, 48)
+    glyphs = [_warped_glyph(_text_ink(d, font, size=max(12, int(round(size * rng.uniform(0.85, 1.15))))), rng,
+                            rotate=25.0, squeeze=(0.8, 1.2), skew=0.1) for d in text]
+    cap = 0.1 if _is_bold(font) else 0.2
+    xs, x = [], 0
+    for i, glyph in enumerate(glyphs):
+        xs.append(x)
+        if i + 1 < len(glyphs):
+            if rng.random() < 0.35:
+                gap = rng.uniform(0.25, 0.65) * size
+            else:
+                gap = max(rng.uniform(-0.2, 0.05) * size, -cap * min(glyph.shape[1], glyphs[i + 1].shape[1]))
+            x = int(round(x + glyph.shape[1] + gap))
+    band = max(g.shape[0] for g in glyphs) + int(0.25 * size)
+    ys = [int(np.clip((band - g.shape[0]) / 2 + rng.uniform(-0.12, 0.12) * size, 0, band - g.shape[0]))
+          for g in glyphs]
+    mx, my = int(rng.integers(2, 3 + size // 4)), int(rng.integers(2, 3 + size // 5))
+    ink = np.zeros((band + 2 * my, xs[-1] + glyphs[-1].shape[1] + 2 * mx), np.float32)
+    boxes = []
+    for glyph, gx, gy in zip(glyphs, xs, ys):
+        h, w = glyph.shape
+        region = ink[my + gy:my + gy + h, mx + gx:mx + gx + w]
+        np.maximum(region, glyph, out=region)
+        boxes.append((mx + gx, my + gy, w, h))
+    height, natural = ink.shape
+    canvas = int(round(height * rng.uniform(2.2, 3.4)))
+    if natural > canvas:  # squeezed in x, never below the columns the sequence network's CTC needs
+        fewest = (2 * len(text) + 1) * sequence.STRIDE * height / sequence.HEIGHT
+        fx = max(canvas / natural, fewest / natural)
+        width = max(8, int(round(natural * fx)))
+        ink = cv2.resize(ink, (width, height), interpolation=cv2.INTER_AREA)
+        boxes = [(min(int(bx * fx), width - 1), by, max(1, min(int(round(bw * fx)), width - int(bx * fx))), bh)
+                 for bx, by, bw, bh in boxes]
+    else:
+        ink = np.pad(ink, ((0, 0), (0, canvas - natural)))
+    if rng.random() < 0.5:
+        image, out_boxes = _captcha_look(ink, tuple(boxes), rng, size)
+    else:
+        paper, tone = _colour(rng, 225, 255), _colour(rng, 10, 200)
+        image = _paint(ink, paper, tone)
+        image, _ = augment.speckles(image, (), rng, count=(15, 45), radius=(1, 2), weight=(0.8, 1.0), color=tone, pad=0)
+        image, _ = augment.curves(image, (), rng, count=(1, 1), thickness=(1, 2), weight=(0.8, 1.0), color=tone)
+        if rng.random() < 0.5:
+            image = cv2.GaussianBlur(image, (3, 3), 0.6)
+        out_boxes = tuple(boxes)
+    return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in out_boxes), style="captcha",
+                  font=font.name)
 
 
 def stroke_strip(rng: np.random.Generator, *, length: tuple[int, int] = (4, 8)) -> Sample:

@@ -350,7 +350,8 @@ def test_train_sequence_init_fine_tunes_a_model_and_keeps_its_sizes_and_history(
     tiny = ["--strips", "16", "--epochs", "1", "--jobs", "1", "--channels", "4,8,8", "--hidden", "16", "--layers", "1"]
     assert runner.invoke(app, ["train-sequence", "--out", str(parent), *tiny]).exit_code == ExitCode.ok
     result = runner.invoke(app, ["train-sequence", "--init", str(parent), "--out", str(child), "--long-flag",
-                                 "--strips", "12", "--epochs", "1", "--jobs", "1", "--lr", "1e-3", "--seed", "3"])
+                                 "--fitted", "0.5", "--strips", "12", "--epochs", "1", "--jobs", "1", "--lr", "1e-3",
+                                 "--seed", "3"])
     assert result.exit_code == ExitCode.ok, result.output
     before, after = sequence.load(parent), sequence.load(child)
     assert {k: v.shape for k, v in after.params.items()} == {k: v.shape for k, v in before.params.items()}
@@ -358,4 +359,6 @@ def test_train_sequence_init_fine_tunes_a_model_and_keeps_its_sizes_and_history(
     config, history = after.meta["config"], after.meta["parent"]
     assert config["long_flag"] and config["strips"] == 12 and config["hidden"] == 16 and config["channels"] == [4, 8, 8]
     assert history["config"]["strips"] == 16 and "long_flag" not in history["config"] and len(history["losses"]) == 1
+    assert config["fitted"] == 0.5 and after.meta["mix"]["fitted"] == 0.5 and "fitted" not in history["config"]
+    assert after.meta["mix"]["captcha"] == pytest.approx(before.meta["mix"]["captcha"] / 2)
     assert history["file"] == "parent.npz" and history["sha256"] == hashlib.sha256(parent.read_bytes()).hexdigest()

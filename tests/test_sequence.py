@@ -172,6 +172,16 @@ def test_strips_are_the_same_for_a_seed_whatever_the_jobs(train_fonts):
     assert all(x.shape[0] == sequence.HEIGHT and x.dtype == np.float32 for x in a[0])
 
 
+def test_fitted_captchas_are_drawn_only_when_the_config_asks_for_them(train_fonts):
+    assert "fitted" not in SeqConfig().mix()
+    mix = SeqConfig(fitted=0.25).mix()
+    assert mix["fitted"] == 0.25 and sum(mix.values()) == pytest.approx(sum(SeqConfig().mix().values()))
+    inputs, texts = make_strips(4, seed=2, fonts=train_fonts, mix={"fitted": 1.0}, length=(6, 8))
+    assert all(t.isdigit() and 6 <= len(t) <= 8 for t in texts)
+    assert all(x.shape[0] == sequence.HEIGHT and x.shape[1] >= 2 * len(t) * sequence.STRIDE
+               for x, t in zip(inputs, texts))
+
+
 def test_a_tiny_network_learns_and_training_is_deterministic(train_fonts):
     inputs, texts = make_strips(48, seed=0, fonts=train_fonts, mix={"plain": 1.0}, length=(2, 3))
     config = SeqConfig(epochs=4, batch_size=8, lr=3e-3, seed=0)

@@ -231,8 +231,10 @@ def test_boxes_are_plain_ints_that_json_can_write(style, fonts):
 @pytest.mark.parametrize("make", [lambda rng, fonts: styles.crowded_captcha(rng, fonts, length=(3, 6)),
                                   lambda rng, fonts: styles.warped_captcha(rng, fonts, length=(3, 6)),
                                   lambda rng, fonts: styles.warped_captcha(rng, fonts, length=(3, 6), strokes=1.0),
+                                  lambda rng, fonts: styles.fitted_captcha(rng, fonts, length=(3, 6)),
                                   lambda rng, fonts: styles.stroke_strip(rng, length=(3, 6))],
-                         ids=["crowded_captcha", "warped_captcha", "warped_stroke_digits", "stroke_strip"])
+                         ids=["crowded_captcha", "warped_captcha", "warped_stroke_digits", "fitted_captcha",
+                              "stroke_strip"])
 def test_sequence_training_extras_are_valid_and_seeded(make, fonts):
     for seed in range(6):
         a, b = make(np.random.default_rng(seed), fonts), make(np.random.default_rng(seed), fonts)
@@ -275,3 +277,19 @@ def test_squeezed_warped_captchas_stay_wide_enough_for_the_sequence_network(font
         gray = sample.image if sample.image.ndim == 2 else cv2.cvtColor(sample.image, cv2.COLOR_RGB2GRAY)
         columns = sequence.strip_input(gray, light_ink=not binarize.is_dark_on_light(gray)).shape[1] // sequence.STRIDE
         assert columns >= 2 * len(sample.text), (seed, columns, sample.text)
+
+
+def test_fitted_captchas_fill_a_canvas_of_fixed_shape_so_long_texts_come_out_narrow(fonts):
+    from ocr import binarize, sequence
+
+    aspects = {}
+    for length in (3, 8):
+        for seed in range(30):
+            sample = styles.fitted_captcha(np.random.default_rng(seed), fonts, length=(length, length))
+            h, w = sample.image.shape[:2]
+            assert w / h <= 3.4 + 2 / h, (seed, w, h)  # squeezed into the canvas, never wider
+            gray = cv2.cvtColor(sample.image, cv2.COLOR_RGB2GRAY)
+            columns = sequence.strip_input(gray, light_ink=not binarize.is_dark_on_light(gray)).shape[1] // sequence.STRIDE
+            assert columns >= 2 * len(sample.text), (seed, columns, sample.text)
+            aspects.setdefault(length, []).append(np.median([bw / bh for _, _, bw, bh in sample.boxes]))
+    assert np.median(aspects[8]) < 0.8 * np.median(aspects[3])  # eight digits share the canvas three fill
