@@ -99,6 +99,12 @@ SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
 SEQUENCE_LONG_ALONE = 3
 RULED_OUT = 0.01
+# It also wins, though less sure than the glyphs, when at least OUTWEIGH_SURE of its own text
+# while it gives the glyphs' text under OUTWEIGH_RIVAL: two networks near 1 for different
+# texts, the one that sees the whole strip giving the other's text odds of 1 in 6 or worse
+# (a long-flagged 1 the glyph network reads as a 7 at 0.97, the sequence network as a 1).
+OUTWEIGH_SURE = 0.85
+OUTWEIGH_RIVAL = 0.15
 # A glyph reading the sequence network rules out, its own reading not kept either, is refused
 # unless the glyph path is at least this sure of it. When its own reading would be kept
 # instead, the strip is refused if the network gives "no digit" at least EMPTY_DOUBT.
@@ -109,8 +115,10 @@ EMPTY_SURE_UNDOUBTED = 0.6
 EMPTY_OVER = 5.0
 # Below SEQUENCE_SURE, the sequence network's reading is still kept over a glyph reading it
 # rules out (or, of SEQUENCE_LONG_ALONE digits or more, over none) when it gives "no digit"
-# under DIGITS_SURE: it is then sure digits are there, unlike what the glyphs read.
-DIGITS_SURE = 1e-15
+# under DIGITS_SURE: it is then sure digits are there, unlike what the glyphs read. (On 3,600
+# dev no-digit images, those it would so read as digits gave "no digit" 2.5e-11 or more. 1e-12
+# instead of 1e-15 reads 108 dev captchas it refused: 25 right, the rest wrong and unsure.)
+DIGITS_SURE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -652,7 +660,8 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
 
     Only when it is at least ``SEQUENCE_SURE``, and either surer than the glyphs' reading or
     sure that it is wrong: `p_glyphs`, the probability the sequence network gives the glyphs'
-    digits, below ``RULED_OUT`` (two confidences near 1 do not say which is right; this does).
+    digits, below ``RULED_OUT`` (two confidences near 1 do not say which is right; this does),
+    or below ``OUTWEIGH_RIVAL`` while its own text has at least ``OUTWEIGH_SURE``.
     When the glyphs read nothing, digits seen by the sequence network alone need more proof:
     ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected` (``--length``,
     ``--pattern``), and ``SEQUENCE_SURE_ALONE`` unless they are ``SEQUENCE_LONG_ALONE`` or more
@@ -665,7 +674,8 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     need = SEQUENCE_SURE if glyphs.text or len(seq.text) >= SEQUENCE_LONG_ALONE else SEQUENCE_SURE_ALONE
     if seq.confidence < need:
         return False
-    return seq.confidence > glyphs.confidence or _ruled_out(p_glyphs)
+    outweighs = seq.confidence >= OUTWEIGH_SURE and p_glyphs is not None and p_glyphs < OUTWEIGH_RIVAL
+    return seq.confidence > glyphs.confidence or _ruled_out(p_glyphs) or outweighs
 
 
 def _ruled_out(p_glyphs: float | None) -> bool:

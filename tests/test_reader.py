@@ -218,12 +218,24 @@ def test_the_sequence_reading_wins_a_tie_of_sure_readings_when_it_rules_the_glyp
     glyphs, seq = _reading("7", 1.0), _reading("84727", 1.0)  # one digit of five, both "sure"
     assert not reader_lib._prefer_sequence(glyphs, seq)
     assert reader_lib._prefer_sequence(glyphs, seq, p_glyphs=ruled_out / 10)
-    assert not reader_lib._prefer_sequence(glyphs, seq, p_glyphs=ruled_out * 2)
+    unsure = _reading("84727", reader_lib.OUTWEIGH_SURE - 0.05)  # short of outweighing the glyphs
+    assert reader_lib._prefer_sequence(glyphs, unsure, p_glyphs=ruled_out / 10)
+    assert not reader_lib._prefer_sequence(glyphs, unsure, p_glyphs=ruled_out * 2)
     # still no weaker than SEQUENCE_SURE, and never for digits the glyph path did not see at all
     assert not reader_lib._prefer_sequence(_reading("12", 0.99), _reading("123", sure - 0.05), p_glyphs=0.0)
     alone = reader_lib.SEQUENCE_SURE_ALONE
     assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading("72", alone - 0.05), p_glyphs=0.0)
     assert reader_lib._digits("12?4-5") == "1245"
+
+
+def test_a_sure_sequence_reading_outweighs_surer_glyphs_whose_text_it_finds_unlikely():
+    # the glyph network reads a long-flagged 1 as a 7 at 0.97; the sequence network reads the 1
+    glyphs, seq = _reading("493794", 0.97), _reading("493194", 0.965)
+    rival, sure = reader_lib.OUTWEIGH_RIVAL, reader_lib.OUTWEIGH_SURE
+    assert reader_lib._prefer_sequence(glyphs, seq, p_glyphs=0.03)
+    assert not reader_lib._prefer_sequence(glyphs, seq, p_glyphs=rival + 0.01)  # the glyphs' text still likely
+    assert not reader_lib._prefer_sequence(glyphs, seq)  # not asked about the glyphs' text
+    assert not reader_lib._prefer_sequence(glyphs, _reading("493194", sure - 0.01), p_glyphs=0.03)
 
 
 def test_a_sequence_reading_must_hold_the_expected_count():
@@ -307,7 +319,7 @@ def test_the_sequence_network_is_asked_about_the_glyph_digits_and_can_rule_them_
     trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12), (22, 2, 8, 12)),
                              proba=np.eye(11, dtype=np.float32)[[7, 10, 1]], reading=guess,
                              segments=((2, 2, 8, 12), (12, 2, 8, 12), (22, 2, 8, 12)))
-    seq = _reading("741", 0.9)  # less sure than the glyphs' 1.0
+    seq = _reading("741", reader_lib.OUTWEIGH_SURE - 0.05)  # less sure than the glyphs' 1.0, not outweighing them
     options = {"length": None, "drop_rejected": False, "pattern": None}
     for p_rival, expected in ((reader_lib.RULED_OUT / 2, "741"), (reader_lib.RULED_OUT * 2, "7?1")):
         asked = []
