@@ -330,6 +330,34 @@ def _warped_glyph(glyph: np.ndarray, rng: np.random.Generator, *, rotate: float,
     return out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
+def _lay_out(glyphs: Sequence[np.ndarray], rng: np.random.Generator, *, gap, size: int, headroom: float,
+             wander: float, margin_x: tuple[int, int], margin_y: tuple[int, int]) -> tuple[np.ndarray, list[Box]]:
+    """float32 ink of separately drawn `glyphs` set in a row, and their boxes.
+
+    ``gap(i)`` gives the pixels between glyph i and the next (negative: they overlap), called
+    left to right. The row is the tallest glyph plus `headroom` × `size` high, each glyph moved
+    up or down by up to `wander` × `size` from its middle; the margins are drawn from the
+    integer ranges `margin_x` and `margin_y` (high end excluded).
+    """
+    xs, x = [], 0
+    for i, glyph in enumerate(glyphs):
+        xs.append(x)
+        if i + 1 < len(glyphs):
+            x = int(round(x + glyph.shape[1] + gap(i)))
+    band = max(g.shape[0] for g in glyphs) + int(headroom * size)
+    ys = [int(np.clip((band - g.shape[0]) / 2 + rng.uniform(-wander, wander) * size, 0, band - g.shape[0]))
+          for g in glyphs]
+    mx, my = int(rng.integers(*margin_x)), int(rng.integers(*margin_y))
+    ink = np.zeros((band + 2 * my, xs[-1] + glyphs[-1].shape[1] + 2 * mx), np.float32)
+    boxes = []
+    for glyph, gx, gy in zip(glyphs, xs, ys):
+        h, w = glyph.shape
+        region = ink[my + gy:my + gy + h, mx + gx:mx + gx + w]
+        np.maximum(region, glyph, out=region)
+        boxes.append((mx + gx, my + gy, w, h))
+    return ink, boxes
+
+
 def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: tuple[int, int] = (4, 8),
                    strokes: float = 0.0) -> Sample:
     """A captcha whose glyphs are each distorted on their own, for training the sequence network.
@@ -360,23 +388,12 @@ def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
 
     glyphs = [_warped_glyph(ink(d), rng, rotate=25.0, squeeze=(0.7, 1.2), skew=0.08) for d in text]
     cap = 0.1 if _is_bold(font) else 0.2
-    xs, x = [], 0
-    for i, glyph in enumerate(glyphs):
-        xs.append(x)
-        if i + 1 < len(glyphs):
-            gap = max(rng.uniform(-0.3, 0.25) * size, -cap * min(glyph.shape[1], glyphs[i + 1].shape[1]))
-            x = int(round(x + glyph.shape[1] + gap))
-    band = max(g.shape[0] for g in glyphs) + int(0.3 * size)
-    ys = [int(np.clip((band - g.shape[0]) / 2 + rng.uniform(-0.15, 0.15) * size, 0, band - g.shape[0]))
-          for g in glyphs]
-    mx, my = int(rng.integers(3, 4 + size // 2)), int(rng.integers(2, 3 + size // 4))
-    ink = np.zeros((band + 2 * my, xs[-1] + glyphs[-1].shape[1] + 2 * mx), np.float32)
-    boxes = []
-    for glyph, gx, gy in zip(glyphs, xs, ys):
-        h, w = glyph.shape
-        region = ink[my + gy:my + gy + h, mx + gx:mx + gx + w]
-        np.maximum(region, glyph, out=region)
-        boxes.append((mx + gx, my + gy, w, h))
+
+    def gap(i: int) -> float:
+        return max(rng.uniform(-0.3, 0.25) * size, -cap * min(glyphs[i].shape[1], glyphs[i + 1].shape[1]))
+
+    ink, boxes = _lay_out(glyphs, rng, gap=gap, size=size, headroom=0.3, wander=0.15,
+                          margin_x=(3, 4 + size // 2), margin_y=(2, 3 + size // 4))
     if rng.random() < 0.3:  # cut into the glyphs from above or below, at most 6% of the ink's height
         rows = np.nonzero(ink.max(axis=1) >= 0.5)[0]
         cut = int(rng.integers(0, max(1, int(0.06 * (rows[-1] - rows[0] + 1))) + 1))
@@ -421,26 +438,14 @@ def fitted_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
     glyphs = [_warped_glyph(_text_ink(d, font, size=max(12, int(round(size * rng.uniform(0.85, 1.15))))), rng,
                             rotate=25.0, squeeze=(0.8, 1.2), skew=0.1) for d in text]
     cap = 0.1 if _is_bold(font) else 0.2
-    xs, x = [], 0
-    for i, glyph in enumerate(glyphs):
-        xs.append(x)
-        if i + 1 < len(glyphs):
-            if rng.random() < 0.35:
-                gap = rng.uniform(0.25, 0.65) * size
-            else:
-                gap = max(rng.uniform(-0.2, 0.05) * size, -cap * min(glyph.shape[1], glyphs[i + 1].shape[1]))
-            x = int(round(x + glyph.shape[1] + gap))
-    band = max(g.shape[0] for g in glyphs) + int(0.25 * size)
-    ys = [int(np.clip((band - g.shape[0]) / 2 + rng.uniform(-0.12, 0.12) * size, 0, band - g.shape[0]))
-          for g in glyphs]
-    mx, my = int(rng.integers(2, 3 + size // 4)), int(rng.integers(2, 3 + size // 5))
-    ink = np.zeros((band + 2 * my, xs[-1] + glyphs[-1].shape[1] + 2 * mx), np.float32)
-    boxes = []
-    for glyph, gx, gy in zip(glyphs, xs, ys):
-        h, w = glyph.shape
-        region = ink[my + gy:my + gy + h, mx + gx:mx + gx + w]
-        np.maximum(region, glyph, out=region)
-        boxes.append((mx + gx, my + gy, w, h))
+
+    def gap(i: int) -> float:
+        if rng.random() < 0.35:  # a word space
+            return rng.uniform(0.25, 0.65) * size
+        return max(rng.uniform(-0.2, 0.05) * size, -cap * min(glyphs[i].shape[1], glyphs[i + 1].shape[1]))
+
+    ink, boxes = _lay_out(glyphs, rng, gap=gap, size=size, headroom=0.25, wander=0.12,
+                          margin_x=(2, 3 + size // 4), margin_y=(2, 3 + size // 5))
     height, natural = ink.shape
     canvas = int(round(height * rng.uniform(2.2, 3.4)))
     if natural > canvas:  # squeezed in x, never below the columns the sequence network's CTC needs
