@@ -101,7 +101,7 @@ SEQUENCE_LONG_ALONE = 3
 RULED_OUT = 0.01
 # It also wins, though less sure than the glyphs, when at least OUTWEIGH_SURE of its own text
 # while it gives the glyphs' text under OUTWEIGH_RIVAL: two networks near 1 for different
-# texts, the one that sees the whole strip giving the other's text odds of 1 in 6 or worse
+# texts, the one that sees the whole strip giving the other's text odds of about 1 in 6 or worse
 # (a long-flagged 1 the glyph network reads as a 7 at 0.97, the sequence network as a 1).
 OUTWEIGH_SURE = 0.85
 OUTWEIGH_RIVAL = 0.15

@@ -358,6 +358,20 @@ def _lay_out(glyphs: Sequence[np.ndarray], rng: np.random.Generator, *, gap, siz
     return ink, boxes
 
 
+def _scaled_in_x(image: np.ndarray, boxes: Sequence[Box], factor: float, n_digits: int) -> tuple[np.ndarray, tuple[Box, ...]]:
+    """`image` and its `boxes` squeezed or stretched in x by `factor`, as a generator does that fits
+    any text into a canvas of fixed width; never so narrow that the sequence network (a column
+    per STRIDE pixels at HEIGHT rows) has fewer columns than the CTC alignment of `n_digits`
+    may need (a blank between each pair).
+    """
+    fewest = (2 * n_digits + 1) * sequence.STRIDE * image.shape[0] / sequence.HEIGHT
+    fx = max(factor, fewest / image.shape[1])
+    width = max(8, int(round(image.shape[1] * fx)))
+    image = cv2.resize(image, (width, image.shape[0]), interpolation=cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR)
+    return image, tuple((min(int(bx * fx), width - 1), by, max(1, min(int(round(bw * fx)), width - int(bx * fx))), bh)
+                        for bx, by, bw, bh in boxes)
+
+
 def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: tuple[int, int] = (4, 8),
                    strokes: float = 0.0) -> Sample:
     """A captcha whose glyphs are each distorted on their own, for training the sequence network.
@@ -408,14 +422,7 @@ def warped_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
         paper = augment.background_value(image).astype(np.float32)
         image = np.clip(np.rint(paper + (image - paper) * np.float32(rng.uniform(0.55, 0.85))), 0, 255).astype(np.uint8)
     if rng.random() < 0.5:  # fitted to a canvas of fixed width: every glyph squeezed or stretched alike
-        # never so narrow that the sequence network (a column per STRIDE pixels at HEIGHT rows)
-        # has fewer columns than the CTC alignment of the text may need (a blank between each pair)
-        fewest = (2 * len(text) + 1) * sequence.STRIDE * image.shape[0] / sequence.HEIGHT
-        fx = max(float(rng.uniform(0.5, 1.3)), fewest / image.shape[1])
-        width = max(8, int(round(image.shape[1] * fx)))
-        image = cv2.resize(image, (width, image.shape[0]), interpolation=cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR)
-        out_boxes = tuple((min(int(bx * fx), width - 1), by, max(1, min(int(round(bw * fx)), width - int(bx * fx))), bh)
-                          for bx, by, bw, bh in out_boxes)
+        image, out_boxes = _scaled_in_x(image, out_boxes, float(rng.uniform(0.5, 1.3)), len(text))
     return Sample(image=image, text=text, boxes=tuple(tuple(int(v) for v in b) for b in out_boxes), style="captcha",
                   font="strokes" if drawn else font.name)
 
@@ -448,13 +455,8 @@ def fitted_captcha(rng: np.random.Generator, fonts: Sequence[Font], *, length: t
                           margin_x=(2, 3 + size // 4), margin_y=(2, 3 + size // 5))
     height, natural = ink.shape
     canvas = int(round(height * rng.uniform(2.2, 3.4)))
-    if natural > canvas:  # squeezed in x, never below the columns the sequence network's CTC needs
-        fewest = (2 * len(text) + 1) * sequence.STRIDE * height / sequence.HEIGHT
-        fx = max(canvas / natural, fewest / natural)
-        width = max(8, int(round(natural * fx)))
-        ink = cv2.resize(ink, (width, height), interpolation=cv2.INTER_AREA)
-        boxes = [(min(int(bx * fx), width - 1), by, max(1, min(int(round(bw * fx)), width - int(bx * fx))), bh)
-                 for bx, by, bw, bh in boxes]
+    if natural > canvas:
+        ink, boxes = _scaled_in_x(ink, boxes, canvas / natural, len(text))
     else:
         ink = np.pad(ink, ((0, 0), (0, canvas - natural)))
     if rng.random() < 0.5:
