@@ -99,6 +99,11 @@ _SQUARE3 = np.ones((3, 3), np.uint8)
 THINNESS_MARGIN = 0.02
 # A border with at most this share of one class is all paper of the other.
 BORDER_CLEAR = 0.05
+# A border with at most this share of one class is mostly paper of the other, and when that
+# other class is also clearly the thicker — its thinness at least THIN_CLEAR below the first
+# class's — the two together outvote a count of glyph-like components (see ``_light_is_ink``).
+BORDER_MOSTLY = 0.1
+THIN_CLEAR = 0.15
 
 
 # OpenCV's labelling algorithm for the statistics pass: Grana's block-based one numbers the
@@ -193,8 +198,31 @@ def framed_panel(mask: np.ndarray) -> bool:
     return False
 
 
-def _light_is_ink(light: np.ndarray) -> bool:
-    """Decide polarity from an Otsu split: ink is the class that forms glyphs.
+def _light_is_ink(light: np.ndarray, *, vote_only: bool = False) -> bool:
+    """Decide polarity from an Otsu split: ink is the class that forms glyphs (``_glyph_vote``).
+
+    Unless a border mostly of one class (all but ``BORDER_MOSTLY``) and a clearly thicker
+    class (by ``THIN_CLEAR``) both say that class is the paper: a captcha whose noise curve
+    joins all its digits into one component, so the ink forms no glyph-like component while
+    the paper between the strokes (a closed "0", the gaps the curve closes off) forms two or
+    three. Checked only when the vote contradicts the border, since thinness costs two erosions.
+    With `vote_only`, the vote alone decides: the test the shipped networks were trained with.
+    """
+    said = _glyph_vote(light)
+    if vote_only:
+        return said
+    border_light = border_share(light)
+    border_says = True if border_light <= BORDER_MOSTLY else False if border_light >= 1 - BORDER_MOSTLY else None
+    if border_says is None or said == border_says:
+        return said
+    gap = _thinness(light) - _thinness(cv2.bitwise_not(light))  # > 0: light is the thinner, the ink
+    if abs(gap) >= THIN_CLEAR and (gap > 0) == border_says:
+        return border_says
+    return said
+
+
+def _glyph_vote(light: np.ndarray) -> bool:
+    """Ink is the class that forms glyphs, as far as an Otsu split shows it.
 
     First, the class whose components look like glyphs (clearly more of them: two more) is
     the ink; this settles three-level images such as a plate whose mid-grey surround falls
@@ -232,7 +260,7 @@ def _light_is_ink(light: np.ndarray) -> bool:
     return _light_fraction(light) < 0.5
 
 
-def is_dark_on_light(gray: np.ndarray) -> bool:
+def is_dark_on_light(gray: np.ndarray, *, vote_only: bool = False) -> bool:
     """True when the ink is darker than the background (black on white), False otherwise.
 
     The image is split into two classes by Otsu's threshold; the ink is the class of thin
@@ -240,6 +268,8 @@ def is_dark_on_light(gray: np.ndarray) -> bool:
 
     Args:
         gray: uint8 (H, W).
+        vote_only: decide by the count of glyph-like components alone, as the shipped
+            networks' training did (see ``_light_is_ink``).
 
     Returns:
         Whether the ink is the dark class.
@@ -249,7 +279,7 @@ def is_dark_on_light(gray: np.ndarray) -> bool:
     True
     """
     _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return not _light_is_ink(light)
+    return not _light_is_ink(light, vote_only=vote_only)
 
 
 # Flat-field correction. The paper's brightness is sampled on a grid of blocks about
@@ -290,7 +320,7 @@ def _flatten(gray: np.ndarray) -> np.ndarray:
     return cv2.divide(gray, paper_level(gray), scale=255)
 
 
-def otsu(gray: np.ndarray, *, light_ink: bool | None = None) -> np.ndarray:
+def otsu(gray: np.ndarray, *, light_ink: bool | None = None, vote_only: bool = False) -> np.ndarray:
     """Otsu's threshold with polarity detection, after flat-field correction.
 
     Polarity comes from a plain Otsu split (see ``_light_is_ink``); light ink is inverted
@@ -302,13 +332,14 @@ def otsu(gray: np.ndarray, *, light_ink: bool | None = None) -> np.ndarray:
     Args:
         gray: uint8 (H, W).
         light_ink: the polarity, when the caller knows it; None: detect it.
+        vote_only: detect it as the shipped networks' training did (see ``_light_is_ink``).
 
     Returns:
         uint8 (H, W) mask, ink = 255, background = 0.
     """
     if light_ink is None:
         _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        light_ink = _light_is_ink(light)
+        light_ink = _light_is_ink(light, vote_only=vote_only)
     if light_ink:
         gray = cv2.bitwise_not(gray)  # dark ink on light paper from here on
     flat = _flatten(gray)
@@ -333,7 +364,8 @@ def _no_print(flat: np.ndarray) -> bool:
     return np.count_nonzero(flat < math.ceil(FAINT * 255)) <= MIN_PRINT * flat.size
 
 
-def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0, light_ink: bool | None = None) -> np.ndarray:
+def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0, light_ink: bool | None = None,
+             vote_only: bool = False) -> np.ndarray:
     """Local threshold: a pixel is ink when it is `c` darker (or lighter) than its neighbourhood.
 
     Args:
@@ -342,12 +374,13 @@ def adaptive(gray: np.ndarray, *, block: int = 15, c: float = 10.0, light_ink: b
             height of a glyph works well.
         c: margin in gray levels between a pixel and its local mean; larger keeps less.
         light_ink: the polarity, when the caller knows it; None: detect it.
+        vote_only: detect it as the shipped networks' training did (see ``_light_is_ink``).
 
     Returns:
         uint8 (H, W) mask, ink = 255, background = 0.
     """
     block = max(3, block | 1)
-    if light_ink if light_ink is not None else not is_dark_on_light(gray):
+    if light_ink if light_ink is not None else not is_dark_on_light(gray, vote_only=vote_only):
         gray = cv2.bitwise_not(gray)
     if _no_print(_flatten(gray)):
         return np.zeros_like(gray)
@@ -400,7 +433,8 @@ def _sharpness(gray: np.ndarray, spread: float) -> float:
     return float(np.percentile(magnitude, 99.5)) / max(float(spread), 1.0)
 
 
-def ink_mask(gray: np.ndarray, *, method: str = "otsu", light_ink: bool | None = None) -> np.ndarray:
+def ink_mask(gray: np.ndarray, *, method: str = "otsu", light_ink: bool | None = None,
+             vote_only: bool = False) -> np.ndarray:
     """Binarise a gray strip into an ink mask, bright ink on black as MNIST.
 
     Noisy images (estimated σ above `NOISE_SIGMA`) are blurred 3×3 first. Images whose
@@ -413,6 +447,7 @@ def ink_mask(gray: np.ndarray, *, method: str = "otsu", light_ink: bool | None =
             ``"adaptive"`` (local).
         light_ink: True for light ink on a dark ground, False for dark on light; None
             (the default) detects it.
+        vote_only: detect it as the shipped networks' training did (see ``_light_is_ink``).
 
     Returns:
         uint8 (H, W) mask, ink = 255, background = 0.
@@ -433,4 +468,4 @@ def ink_mask(gray: np.ndarray, *, method: str = "otsu", light_ink: bool | None =
         sigma = noise_level(gray)  # what is left for the threshold to face
     if _is_blank(gray, sigma):
         return np.zeros_like(gray)
-    return threshold(gray, light_ink=light_ink)
+    return threshold(gray, light_ink=light_ink, vote_only=vote_only)

@@ -1,7 +1,8 @@
 """Training glyphs: what the reader will see, labelled.
 
 Three sources, all cut by the reader's own stages (``binarize.ink_mask`` and
-``segment.glyph_boxes``) so that the network trains on exactly what it reads:
+``segment.glyph_boxes``) so that the network trains on exactly what it reads (the polarity
+decided by the glyph vote alone, ``vote_only``, as when the shipped networks were trained):
 
 - strips of every style but "classic" (its font is held out; its layout is kept), segmented; a segment that covers one true glyph is that digit,
   one that spans two glyphs, a fragment of one, or noise is "not a digit"; a segment of
@@ -65,7 +66,7 @@ def strip_glyphs(gray: np.ndarray, text: str, true_boxes: Sequence[segment.Box])
     and is at least 60% of its height is that digit; a segment over two glyphs, a short
     fragment, or one over none (noise) is ``REJECT``; anything in between is skipped.
     """
-    found = segment.find_glyphs(binarize.ink_mask(gray))
+    found = segment.find_glyphs(binarize.ink_mask(gray, vote_only=True))
     ink = found.ink
     if found.slant:
         true_boxes = [segment.shear_box(b, found.slant, found.height) for b in true_boxes]
@@ -227,7 +228,7 @@ def _single_glyph(digit: int, rng: np.random.Generator, fonts: Sequence[Font]) -
     if rng.random() < 0.3:  # squeeze or stretch
         h, w = coverage.shape
         coverage = cv2.resize(coverage, (max(1, int(w * rng.uniform(0.7, 1.35))), h))
-    ink = binarize.ink_mask(_to_gray(coverage, rng, degrade=rng.random() < 0.6))
+    ink = binarize.ink_mask(_to_gray(coverage, rng, degrade=rng.random() < 0.6), vote_only=True)
     box = _largest_box(ink)
     return [(_crop(ink, box), digit)] if box is not None else []
 
@@ -275,7 +276,7 @@ def _reject_item(args: tuple[int, int, Sequence[Font]]) -> list[tuple[Crop, int]
             coverage = full[:, : max(2, int(w * part)) + 4]
     else:
         coverage = _blob(rng, size)
-    ink = binarize.ink_mask(_to_gray(np.pad(coverage, 4), rng, degrade=rng.random() < 0.5))
+    ink = binarize.ink_mask(_to_gray(np.pad(coverage, 4), rng, degrade=rng.random() < 0.5), vote_only=True)
     box = _largest_box(ink)
     if box is None:
         return []
@@ -350,7 +351,7 @@ def _handwriting_item(args: tuple[int, int]) -> list[tuple[Crop, int]]:
     size = int(rng.integers(16, 48))
     coverage = np.pad(strokes.render_digit(digit, rng, size=size), 3)
     coverage = _elastic(coverage, rng, alpha=size * rng.uniform(0.03, 0.08), sigma=size * 0.12)
-    ink = binarize.ink_mask(_to_gray(coverage, rng, degrade=False))
+    ink = binarize.ink_mask(_to_gray(coverage, rng, degrade=False), vote_only=True)
     box = _largest_box(ink)
     return [(_crop(ink, box), digit)] if box is not None else []
 

@@ -228,6 +228,43 @@ def _full_rule(light: np.ndarray) -> bool:
     return binarize._light_fraction(light) < 0.5
 
 
+def _rings_on_a_line(ring_height: int) -> np.ndarray:
+    """Two dark rings overlapping by half and a "17", all joined by one thin curve, on light paper.
+
+    The ink is one component, too wide to look like a glyph; the paper the rings and the
+    curve close off forms several glyph-like pieces when the rings are tall enough.
+    """
+    gray = np.full((60, 160), 245, np.uint8)
+    for cx in (40, 52):
+        cv2.ellipse(gray, (cx, 30), (14, ring_height // 2), 0, 0, 360, 90, 4)
+    cv2.putText(gray, "17", (86, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 90, 4)
+    cv2.line(gray, (5, 34), (155, 28), 90, 2)
+    return gray
+
+
+def test_a_light_border_and_thick_paper_outvote_glyph_like_paper_between_joined_strokes():
+    # A captcha's curve joins every digit into one component and the paper it closes off
+    # between overlapping strokes looks like glyphs: the count of glyph-like components
+    # says the paper is the ink. The border (all light) and the thickness of the light
+    # class (wide open, the ink thin) both say it is not, and together they decide.
+    gray = _rings_on_a_line(44)
+    _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    assert binarize._glyphlike(light) >= binarize._glyphlike(cv2.bitwise_not(light)) + 2
+    assert binarize._glyph_vote(light)  # the vote alone is wrong here
+    assert binarize.is_dark_on_light(gray)
+    assert not binarize.is_dark_on_light(gray, vote_only=True)  # as the shipped networks were trained
+    ink = binarize.ink_mask(gray)
+    assert gray[ink > 0].max() < gray[ink == 0].min()  # the mask holds the dark strokes
+    assert not np.array_equal(ink, binarize.ink_mask(gray, vote_only=True))
+
+
+def test_the_border_check_leaves_the_vote_alone_where_the_vote_agrees_with_the_border():
+    gray = _rings_on_a_line(36)  # shorter rings close off no glyph-like paper: the vote is right
+    assert binarize.is_dark_on_light(gray) and binarize.is_dark_on_light(gray, vote_only=True)
+    for inverted in (cv2.bitwise_not(gray), cv2.bitwise_not(_rings_on_a_line(44))):
+        assert not binarize.is_dark_on_light(inverted)
+
+
 def test_polarity_bound_decides_as_the_full_rule_on_every_style():
     """Counting the paper's components off the sides instead of measuring them changes no decision,
     whether the bound settles it (most strips) or not (many loops: 0, 6, 8, 9; busy captchas)."""
@@ -245,7 +282,7 @@ def test_polarity_bound_decides_as_the_full_rule_on_every_style():
         _, light = cv2.threshold(render(text), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
         splits.append(light)
     for light in splits:
-        assert binarize._light_is_ink(light) == _full_rule(light)
+        assert binarize._glyph_vote(light) == _full_rule(light)  # the vote the bound is part of
         border = binarize.border_share(light)
         if border >= 1 - binarize.BORDER_CLEAR:
             clear += 1
