@@ -52,6 +52,10 @@ def header_lines(trace: Trace) -> list[str]:
         names = ["as is", *(_view_name(v) for v in sequence_io.VIEWS)]
         lines.append("views: " + "   ".join(f"{name} {text or '(empty)'}"
                                              for name, text in zip(names, trace.sequence_views)))
+    if trace.sequence_wide is not None:  # the wide view, read when the views found digits
+        text, p_text, taken = trace.sequence_wide
+        lines.append(f"{sequence_io.WIDE:g}x wider: {text or '(empty)'} {p_text:.3f}"
+                     + ("   taken: more digits, likelier" if taken else ""))
     return lines
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from ocr.errors import ModelError
 from ocr.model import read_npz, write_npz
 
 __all__ = ["HEIGHT", "STRIDE", "BLANK", "SeqNet", "strip_input", "ctc_loss", "best_path", "label_probability",
-           "label_probabilities", "StripReading", "read_strips", "view", "VIEWS", "save", "load", "default_sequence_path"]
+           "label_probabilities", "StripReading", "read_strips", "view", "VIEWS", "WIDE", "WIDE_NO_DIGIT", "save",
+           "load", "default_sequence_path"]
 
 HEIGHT = 32  # rows of the network's input
 STRIDE = 4  # input columns per output column
@@ -45,6 +46,13 @@ _NEG = np.float32(-1e30)  # log(0) that stays finite under addition
 # whose own reading is at least SURE_ALONE likely is not read in them.
 VIEWS: tuple[tuple[float, float], ...] = ((0.9, 0.0), (1.1, 0.0), (1.0, -0.1), (1.0, 0.1))
 SURE_ALONE = 0.99
+# A strip read in its views whose pooled reading holds digits, with P("") under WIDE_NO_DIGIT
+# (sure there are digits), is also read once stretched WIDE times in x, and that reading is
+# taken when it finds more digits and is likelier (in its own view) than the pooled one:
+# glyphs squeezed narrower than the network has seen run together and drop out (a generator
+# that fits long texts into a fixed width). See ``read_strips``.
+WIDE = 1.6
+WIDE_NO_DIGIT = 0.01
 
 
 def default_sequence_path() -> Path:
@@ -393,12 +401,17 @@ class StripReading:
             of the strip), None when none was given.
         views: the best-path text of each view (the strip itself first, then ``VIEWS``) when
             the strip was read in its views; empty when it was read only as it is.
+        wide: the best-path text of the view ``WIDE`` times wider and its probability there,
+            when that view was read.
+        widened: whether ``reading`` is that wide view's reading.
     """
 
     reading: Reading
     p_empty: float
     p_rival: float | None = None
     views: tuple[str, ...] = ()
+    wide: tuple[str, float] | None = None
+    widened: bool = False
 
 
 def _align(logp: np.ndarray, text: str) -> tuple[list[tuple[int, int]], list[float]] | None:
@@ -468,18 +481,35 @@ def _reading(x: np.ndarray, logps: list[np.ndarray], shape: tuple[int, int], riv
             text, (spans, probs) = candidates[best], aligned
         else:  # the strip itself cannot hold that text: keep its own reading
             p_text = float(p[0])
-    if not text:
-        return StripReading(Reading(text="", confidence=0.0, glyphs=(), engine="sequence"), p_empty, p_rival, seen)
-    logp = logps[0]
+    reading = Reading(text=text, confidence=p_text if text else 0.0,
+                      glyphs=_glyphs(x, logps[0], text, spans, probs, shape), engine="sequence")
+    return StripReading(reading, p_empty, p_rival, seen)
+
+
+def _glyphs(x: np.ndarray, logp: np.ndarray, text: str, spans: list[tuple[int, int]], probs: list[float],
+            shape: tuple[int, int]) -> tuple[Glyph, ...]:
+    """A glyph per character of `text`, placed by its span of `x`'s output columns in an image of `shape`."""
     glyphs = []
-    for ch, (a, b), prob, box in zip(text, spans, probs, _glyph_boxes(x, spans, shape)):
+    for ch, (a, b), prob, box in zip(text, spans, probs, _glyph_boxes(x, spans, shape) if text else ()):
         peak = a + int(logp[a:b + 1, CLASSES.index(ch)].argmax())
         q = np.exp(logp[peak, :BLANK])
         others = [k for k in np.argsort(-q).tolist() if CLASSES[k] != ch][:2]
         alternatives = tuple((CLASSES[k], float(q[k])) for k in others)
         glyphs.append(Glyph(char=ch, box=box, prob=prob, alternatives=alternatives))
-    reading = Reading(text=text, confidence=p_text, glyphs=tuple(glyphs), engine="sequence")
-    return StripReading(reading, p_empty, p_rival, seen)
+    return tuple(glyphs)
+
+
+def _widened(said: StripReading, x: np.ndarray, logp: np.ndarray, shape: tuple[int, int]) -> StripReading:
+    """`said`, noting what the wide view (input `x`, log-probabilities `logp`) read, and
+    reading that instead when it holds more digits and is likelier in its view than `said`
+    is over the views. P("") and P(rival) stay the views' medians."""
+    text, spans, probs = best_path(logp)
+    p_text = label_probability(logp, text)
+    said = replace(said, wide=(text, p_text))
+    if len(text) <= len(said.reading.text) or p_text <= said.reading.confidence:
+        return said
+    glyphs = _glyphs(x, logp, text, spans, probs, shape)  # x spans the strip's width: boxes in its pixels
+    return replace(said, reading=Reading(text=text, confidence=p_text, glyphs=glyphs, engine="sequence"), widened=True)
 
 
 def view(gray: np.ndarray, stretch: float, slant: float) -> np.ndarray:
@@ -522,7 +552,9 @@ def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
     scale and lean. `rivals`, one digit string (or None) per strip, are scored too:
     ``p_rival`` is how likely the network finds that text, however it reads the strip itself.
     A strip whose own reading has a probability of ``SURE_ALONE`` or more is not looked at
-    again (most asked printed strips): its views would change little.
+    again (most asked printed strips): its views would change little. A strip read in its
+    views that holds digits, P("") under ``WIDE_NO_DIGIT``, is also read ``WIDE`` times wider
+    (see ``_widened``): a letter's strokes, doubtful of digits, get no second chance at more.
     """
     rivals = rivals if rivals is not None else [None] * len(grays)
     if len(rivals) != len(grays):
@@ -539,6 +571,10 @@ def read_strips(net: SeqNet, grays: list[np.ndarray], light_inks: list[bool],
             seen[i].append(lp)
     for i in again if views else ():
         out[i] = _reading(inputs[i], seen[i], grays[i].shape, rivals[i])
+    wide = [i for i in again if out[i].reading.text and out[i].p_empty < WIDE_NO_DIGIT] if views else []
+    wide_inputs = [strip_input(view(grays[i], WIDE, 0.0), light_ink=light_inks[i]) for i in wide]
+    for i, x, lp in zip(wide, wide_inputs, _log_probs(net, wide_inputs)):
+        out[i] = _widened(out[i], x, lp, grays[i].shape)
     return out
 
 

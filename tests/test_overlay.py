@@ -59,3 +59,8 @@ def test_the_header_shows_what_the_sequence_network_read_in_each_view():
     lines = header_lines(viewed)
     assert lines[2].startswith("sequence network (medians of 5 views): P(no digit) 0.010")
     assert lines[3] == "views: as is 7   narrower 1   wider 7   leaning right (empty)   leaning left 7"
+    assert len(lines) == 4  # no wide view was read
+    widened = replace(viewed, sequence=replace(seq, text="71", confidence=0.5), sequence_wide=("71", 0.5, True))
+    assert header_lines(widened)[4] == "1.6x wider: 71 0.500   taken: more digits, likelier"
+    kept = replace(viewed, sequence_wide=("71", 0.3, False))
+    assert header_lines(kept)[4] == "1.6x wider: 71 0.300"

@@ -219,6 +219,19 @@ def test_the_sequence_reading_must_be_sure_and_surer_than_the_glyphs():
     assert not reader_lib._prefer_sequence(_reading("", 0.0), _reading(long[:-1], sure + 0.05))
 
 
+def test_a_reading_found_only_in_the_wide_view_needs_more_where_the_glyphs_read_nothing():
+    sure, widened_sure = reader_lib.SEQUENCE_SURE, reader_lib.WIDENED_SURE_ALONE
+    assert sure < widened_sure - 0.05
+    long = "7249"[:reader_lib.SEQUENCE_LONG_ALONE]
+    between = _reading(long, widened_sure - 0.05)  # enough from the views, not from the wide view
+    assert reader_lib._prefer_sequence(_reading("", 0.0), between)
+    assert not reader_lib._prefer_sequence(_reading("", 0.0), between, widened=True)
+    assert reader_lib._prefer_sequence(_reading("", 0.0), _reading(long, widened_sure + 0.05), widened=True)
+    # beside a glyph reading, it is weighed against that as any other sequence reading
+    assert reader_lib._prefer_sequence(_reading("72", 0.3), between, widened=True)
+    assert not reader_lib._prefer_sequence(_reading("72", 0.99), between, widened=True)
+
+
 def test_the_sequence_reading_wins_a_tie_of_sure_readings_when_it_rules_the_glyphs_out():
     ruled_out, sure = reader_lib.RULED_OUT, reader_lib.SEQUENCE_SURE
     glyphs, seq = _reading("7", 1.0), _reading("84727", 1.0)  # one digit of five, both "sure"

@@ -305,6 +305,65 @@ class _FixedNet:
         return np.stack([self.logp] * len(x))
 
 
+class _WidthNet:
+    """Stands in for a SeqNet that reads inputs at least `wide` columns wide as `wider`, others as `narrow`."""
+
+    def __init__(self, narrow, wider, wide):
+        self.narrow, self.wider, self.wide = narrow, wider, wide
+
+    def log_probs(self, x):
+        return np.stack([self.wider if x.shape[2] >= self.wide else self.narrow] * len(x))
+
+
+def _wide_enough(gray) -> int:
+    """Network input columns of `gray` seen ``WIDE`` times wider, less a little: only that view reaches it."""
+    return sequence.strip_input(sequence.view(gray, sequence.WIDE, 0.0), light_ink=False).shape[1] - sequence.STRIDE
+
+
+def test_a_wide_view_that_finds_more_digits_and_is_likelier_is_read():
+    """Squeezed glyphs run together at the network's scale (a "147" read "17"); seen wider,
+    the dropped digit comes back, and that reading is taken, placed on the strip itself."""
+    gray = print_strip("147")
+    dropped = _frames({"1": 0.999}, {}, {"7": 0.6, "1": 0.399}, {}, {})  # "17", unsure (P ≈ 0.6), sure of digits
+    found = _frames({"1": 0.95}, {}, {"4": 0.9}, {}, {"7": 0.9}, {})  # "147", surer: P ≈ 0.77
+    net = _WidthNet(dropped, found, _wide_enough(gray))
+    said = sequence.read_strips(net, [gray], [False], ["17"])[0]
+    assert said.widened and said.reading.text == "147"
+    assert said.reading.confidence == pytest.approx(sequence.label_probability(found, "147"), rel=1e-6)
+    assert said.wide == ("147", pytest.approx(said.reading.confidence))
+    assert said.views == ("17",) * (1 + len(sequence.VIEWS))  # what the views read, for the overlay
+    assert said.p_rival == pytest.approx(sequence.label_probability(dropped, "17"), rel=1e-6)  # the views'
+    boxes = [g.box for g in said.reading.glyphs]
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert all(0 <= b[0] and b[0] + b[2] <= gray.shape[1] for b in boxes)  # in the strip's own pixels
+
+
+@pytest.mark.parametrize(("wider", "why"), [
+    (_frames({"1": 0.95}, {}, {"4": 0.5}, {}, {"7": 0.9}, {}), "more digits, but less likely"),
+    (_frames({"1": 0.99}, {}, {"7": 0.99}, {}, {}), "likelier, but no more digits"),
+])
+def test_a_wide_view_is_not_read_unless_it_finds_more_digits_and_is_likelier(wider, why):
+    gray = print_strip("147")
+    net = _WidthNet(_frames({"1": 0.999}, {}, {"7": 0.6, "1": 0.399}, {}, {}), wider, _wide_enough(gray))
+    said = sequence.read_strips(net, [gray], [False])[0]
+    assert said.reading.text == "17" and not said.widened and said.wide is not None, why
+
+
+def test_no_wide_view_for_a_sure_strip_an_empty_reading_or_a_read_without_views():
+    gray = print_strip("147")
+    found = _frames({"1": 0.95}, {}, {"4": 0.9}, {}, {"7": 0.9}, {})
+    sure = _WidthNet(_frames({"1": 0.9999}, {}, {"7": 0.9999}, {}, {}), found, _wide_enough(gray))
+    empty = _WidthNet(_frames({}, {}, {"1": 0.3}, {}, {}), found, _wide_enough(gray))  # reads "" (blank wins)
+    unsure = _WidthNet(_frames({"1": 0.999}, {}, {"7": 0.6, "1": 0.399}, {}, {}), found, _wide_enough(gray))
+    doubtful = _WidthNet(_frames({"1": 0.9}, {}, {"7": 0.6}, {}, {}), found, _wide_enough(gray))
+    doubt = sequence.read_strips(doubtful, [gray], [False])[0]  # "17", but P("") = 0.1 · 0.4
+    assert doubt.reading.text == "17" and doubt.p_empty >= sequence.WIDE_NO_DIGIT and doubt.wide is None
+    assert sequence.read_strips(unsure, [gray], [False])[0].widened  # "17" too, sure of digits
+    assert sequence.read_strips(sure, [gray], [False])[0].wide is None
+    assert sequence.read_strips(empty, [gray], [False])[0].wide is None
+    assert sequence.read_strips(unsure, [gray], [False], views=())[0].wide is None
+
+
 def test_only_a_strip_read_under_sure_alone_is_read_again_in_its_views(monkeypatch):
     calls = []
     real_view = sequence.view
@@ -318,4 +377,5 @@ def test_only_a_strip_read_under_sure_alone_is_read_again_in_its_views(monkeypat
     unsure = _FixedNet(_frames({"1": 0.9999}, {}, {"7": 0.9, "1": 0.09}, {}, {}))
     viewed = sequence.read_strips(unsure, [gray], [False])[0]
     assert viewed.reading.text == "17" and viewed.views == ("17",) * (1 + len(sequence.VIEWS))
-    assert calls == list(sequence.VIEWS)
+    assert calls == [*sequence.VIEWS, (sequence.WIDE, 0.0)]  # and, as it read digits, the wide view
+    assert viewed.wide is not None and viewed.wide[0] == "17" and not viewed.widened
