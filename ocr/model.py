@@ -177,7 +177,6 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Model:
             raise ModelError(f"{path}: {key} has shape {a.shape} ({a.dtype}), expected {shape}")
         if not np.isfinite(a).all():
             raise ModelError(f"{path}: {key} holds NaN or infinite weights")
-    net = Network(sizes, activation=activation, rng=np.random.default_rng(0))
-    net.weights = [arrays[f"W{i}"].astype(np.float32) for i in range(n_layers)]
-    net.biases = [arrays[f"b{i}"].astype(np.float32) for i in range(n_layers)]
+    net = Network.from_weights([arrays[f"W{i}"] for i in range(n_layers)], [arrays[f"b{i}"] for i in range(n_layers)],
+                               activation=activation)
     return Model(network=net, input_size=input_size, classes=classes, meta=meta)

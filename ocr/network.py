@@ -119,6 +119,27 @@ class Network:
             self.weights.append(w.astype(self.dtype))
             self.biases.append(np.zeros(fan_out, dtype=self.dtype))
 
+    @classmethod
+    def from_weights(cls, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], *,
+                     activation: str = "relu") -> Network:
+        """A network holding trained `weights` and `biases` (float32), with no random start drawn.
+
+        >>> net = Network.from_weights([np.ones((4, 3)), np.ones((3, 2))], [np.zeros(3), np.zeros(2)])
+        >>> net.sizes, net.weights[0].dtype
+        ([4, 3, 2], dtype('float32'))
+        """
+        net = cls.__new__(cls)
+        if activation not in DERIVATIVES:
+            raise ValueError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
+        if len(weights) != len(biases) or not weights:
+            raise ValueError(f"need as many bias vectors as weight matrices, got {len(weights)} and {len(biases)}")
+        net.sizes = [int(weights[0].shape[0]), *(int(w.shape[1]) for w in weights)]
+        net.activation = activation
+        net.dtype = np.dtype(np.float32)
+        net.weights = [np.asarray(w, np.float32) for w in weights]
+        net.biases = [np.asarray(b, np.float32) for b in biases]
+        return net
+
     @property
     def n_layers(self) -> int:
         return len(self.weights)

@@ -29,6 +29,21 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path, tiny_model, rng):
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed away
 
 
+def test_loading_a_model_draws_no_random_start(tmp_path, tiny_model):
+    """The weights come from the file: no random initialisation is drawn and thrown away, and
+    numpy.random (10 ms of a cold start) is never imported to read with the shipped model."""
+    import subprocess
+    import sys
+
+    loaded = model_io.load(model_io.save(tmp_path / "m.npz", tiny_model))
+    assert loaded.network.sizes == [64, 7, 11] and loaded.network.activation == "relu"
+    assert all(w.dtype == np.float32 for w in loaded.network.params)
+    code = ("import sys; from ocr import model; model.load(model.default_model_path()); "
+            "print('numpy.random' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def _write(path, arrays):
     with open(path, "wb") as f:
         np.savez(f, **arrays)
