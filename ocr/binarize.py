@@ -102,7 +102,7 @@ BORDER_CLEAR = 0.05
 # A border with at most this share of one class is mostly paper of the other, and when that
 # other class is also clearly the thicker — its thinness at least THIN_CLEAR below the first
 # class's — the two together outvote a count of glyph-like components (see ``_light_is_ink``).
-BORDER_MOSTLY = 0.1
+BORDER_MOSTLY = 0.2
 THIN_CLEAR = 0.15
 
 
