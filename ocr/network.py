@@ -67,6 +67,11 @@ ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "softmax": softmax}
 DERIVATIVES = {"relu": relu_grad, "sigmoid": sigmoid_grad}
 
 
+def _check_activation(activation: str) -> None:
+    if activation not in DERIVATIVES:
+        raise ValueError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
+
+
 def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
     """Mean cross-entropy of integer labels ``y`` (n,) under ``proba`` (n, k); clipped at 1e-12."""
     picked = proba[np.arange(len(y)), y]
@@ -100,8 +105,7 @@ class Network:
     ) -> None:
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive widths, got {list(sizes)}")
-        if activation not in DERIVATIVES:
-            raise ValueError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
+        _check_activation(activation)
         self.sizes = [int(s) for s in sizes]
         self.activation = activation
         self.dtype = np.dtype(dtype)
@@ -129,8 +133,7 @@ class Network:
         ([4, 3, 2], dtype('float32'))
         """
         net = cls.__new__(cls)
-        if activation not in DERIVATIVES:
-            raise ValueError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
+        _check_activation(activation)
         if len(weights) != len(biases) or not weights:
             raise ValueError(f"need as many bias vectors as weight matrices, got {len(weights)} and {len(biases)}")
         net.sizes = [int(weights[0].shape[0]), *(int(w.shape[1]) for w in weights)]
