@@ -568,3 +568,52 @@ def test_an_unsure_sequence_reading_is_kept_when_the_network_is_sure_there_are_d
     assert consult(blank, replace(_reading("773", 0.3), engine="sequence"), sure_of_digits, None).text == "773"
     assert consult(blank, unsure, sure_of_digits, None).text == ""
     assert consult(blank, replace(_reading("773", 0.3), engine="sequence"), not_quite, None).text == ""
+
+
+def test_an_unsure_sequence_reading_is_kept_when_its_wide_view_reads_the_same_text_surely(monkeypatch):
+    """Views unsure of "77", the wide view sure of it: two scales agree, and the strip, which
+    would be refused (or left to glyph digits the network rules out), reads "77" at the wide
+    view's probability."""
+    reader = ocr.Reader(MODEL28)
+    gray = np.full((20, 60), 255, np.uint8)
+    options = {"length": None, "drop_rejected": False, "pattern": None}
+    glyphs = _reading("71", 0.95)  # asked: its segment is wider than high
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12)),
+                             proba=np.eye(11, dtype=np.float32)[[7, 1]], reading=glyphs, segments=((2, 2, 18, 12),))
+    blank = replace(trace, reading=Reading(text="", confidence=0.0, glyphs=()), boxes=(),
+                    proba=np.zeros((0, 11), np.float32))
+    unsure = replace(_reading("77", 0.3), engine="sequence")
+    p_empty = reader_lib.DIGITS_SURE * 10  # not sure enough of digits to keep it for that
+    sure, short = reader_lib.AGREED_SURE + 0.05, reader_lib.AGREED_SURE - 0.05
+
+    def consult(trace, seq, p_rival, wide, widened=False):
+        said = [reader_lib.sequence_io.StripReading(seq, p_empty, p_rival, ("77",) * 5, wide, widened)]
+        monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
+        return reader._consult([trace], **options)[0].reading
+
+    ruled_out = reader_lib.RULED_OUT / 10
+    agreed = consult(trace, unsure, ruled_out, ("77", sure))
+    assert agreed.text == "77" and agreed.confidence == sure and agreed.engine == "sequence"
+    assert consult(trace, unsure, ruled_out, None).text == ""  # no wide view: the two contradict
+    assert consult(trace, unsure, ruled_out, ("77", short)).text == ""  # the wide view not sure enough
+    assert consult(trace, unsure, ruled_out, ("17", 0.99)).text == ""  # it reads another text
+    assert consult(trace, unsure, 0.5, ("77", sure)).text == "71"  # the glyph digits stand
+    # Glyphs that read nothing: even one digit, when the two scales agree.
+    one = replace(_reading("4", 0.3), engine="sequence")
+    assert consult(blank, one, None, ("4", sure)).text == "4"
+    assert consult(blank, one, None, ("4", short)).text == ""
+    assert consult(blank, one, None, None).text == ""
+
+
+def test_a_one_digit_captcha_the_glyph_path_cannot_read_is_read_when_both_scales_agree(reader28):
+    """A held-out 1-2 digit captcha (seed 4242, sample 100): the glyph path reads nothing, and
+    one digit seen by the sequence network alone is not enough, however sure; its wide view
+    reading the same "2" surely is."""
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    sample = make_sample("captcha", np.random.default_rng([4242, 100]), held_out, length=(1, 2))
+    trace = reader28.trace(sample.image)
+    assert sample.text == "2" and trace.glyph_reading.text == "" and trace.sequence.text == "2"
+    wide_text, wide_p, taken = trace.sequence_wide
+    assert wide_text == "2" and wide_p >= reader_lib.AGREED_SURE and not taken
+    assert trace.reading.text == "2" and trace.reading.confidence == wide_p
+    assert not reader_lib._prefer_sequence(trace.glyph_reading, trace.sequence)  # one digit alone: not kept
