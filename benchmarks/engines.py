@@ -221,13 +221,20 @@ def _pycaptcha_name(i: int, n: int) -> str:
     return f"{i:0{width}d}.png"
 
 
-def write_pycaptcha_suite(folder: Path, n: int, seed: int, length: tuple[int, int] = (4, 6)) -> bool:
+def write_pycaptcha_suite(folder: Path, n: int, seed: int, length: tuple[int, int] = (4, 6), *,
+                          fonts: list[str] | None = None, width: int = 160,
+                          settings: dict[str, object] | None = None) -> bool:
     """Write `n` digit captchas from the ``captcha`` package into `folder`, with ``labels.csv``.
 
     Images are ``ImageCaptcha()`` with its defaults (built-in DroidSansMono font, 160×60,
     random colours, noise dots and a curve), digits only, each of a length drawn uniformly
     from the inclusive range `length`; files ``000000.png`` … and ``labels.csv`` with the
-    header ``file,text``, the format ``ocr synth`` writes. The same seed gives the same files.
+    header ``file,text``, the format ``ocr synth`` writes. The same seed gives the same texts
+    and, with the same settings, the same files.
+
+    `fonts` (TTF paths) and `width` replace the generator's own; `settings` overrides its
+    attributes (``character_rotate``, ``character_warp_dx``, ``word_space_probability`` …),
+    for ``benchmarks/pycaptcha_factors.py``, which changes one at a time.
 
     Returns False (writing nothing) when the ``captcha`` package is not importable.
     """
@@ -249,7 +256,11 @@ def write_pycaptcha_suite(folder: Path, n: int, seed: int, length: tuple[int, in
     if had_secrets:
         captcha_image.secrets = _SeededSecrets(draw_rng)
     try:
-        generator = captcha_image.ImageCaptcha()
+        generator = captcha_image.ImageCaptcha(width=width, fonts=fonts)
+        for name, value in (settings or {}).items():
+            if not hasattr(generator, name):
+                raise ValueError(f"ImageCaptcha has no setting {name!r}")
+            setattr(generator, name, value)
         rows = []
         for i in range(n):
             text = "".join(texts_rng.choice(DIGITS) for _ in range(texts_rng.randint(lo, hi)))
