@@ -539,13 +539,23 @@ def test_a_swap_the_sequence_network_doubts_is_refused(reader28):
     assert not reader_lib._doubts_digits(said(0.3, None))  # the glyphs read nothing
 
 
+_CONSULT = {"length": None, "drop_rejected": False, "pattern": None}
+
+
+def _asked_traces() -> tuple[reader_lib.Trace, reader_lib.Trace]:
+    """A glyph reading "71" at 0.95, asked about (its segment is wider than high), and one of nothing."""
+    gray = np.full((20, 60), 255, np.uint8)
+    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12)),
+                             proba=np.eye(11, dtype=np.float32)[[7, 1]], reading=_reading("71", 0.95),
+                             segments=((2, 2, 18, 12),))
+    blank = replace(trace, reading=Reading(text="", confidence=0.0, glyphs=()), boxes=(),
+                    proba=np.zeros((0, 11), np.float32))
+    return trace, blank
+
+
 def test_an_unsure_sequence_reading_is_kept_when_the_network_is_sure_there_are_digits(monkeypatch):
     reader = ocr.Reader(MODEL28)
-    gray = np.full((20, 60), 255, np.uint8)
-    options = {"length": None, "drop_rejected": False, "pattern": None}
-    glyphs = _reading("71", 0.95)  # asked: its segment is wider than high
-    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12)),
-                             proba=np.eye(11, dtype=np.float32)[[7, 1]], reading=glyphs, segments=((2, 2, 18, 12),))
+    trace, blank = _asked_traces()
     unsure = replace(_reading("77", 0.3), engine="sequence")
     assert unsure.confidence < reader_lib.SEQUENCE_SURE
     sure_of_digits, not_quite = reader_lib.DIGITS_SURE / 10, reader_lib.DIGITS_SURE * 10
@@ -553,18 +563,17 @@ def test_an_unsure_sequence_reading_is_kept_when_the_network_is_sure_there_are_d
     def consult(trace, seq, p_empty, p_rival):
         said = [reader_lib.sequence_io.StripReading(seq, p_empty, p_rival)]
         monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
-        return reader._consult([trace], **options)[0].reading
+        return reader._consult([trace], **_CONSULT)[0].reading
 
     ruled_out = reader_lib.RULED_OUT / 10
     kept = consult(trace, unsure, sure_of_digits, ruled_out)
     assert kept.text == "77" and kept.confidence == 0.3 and kept.engine == "sequence"
     said = [reader_lib.sequence_io.StripReading(unsure, sure_of_digits, ruled_out, ("77", "71", "77", "77", "17"))]
     monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
-    assert reader._consult([trace], **options)[0].sequence_views == said[0].views  # for the debug overlay
+    assert reader._consult([trace], **_CONSULT)[0].sequence_views == said[0].views  # for the debug overlay
     assert consult(trace, unsure, not_quite, ruled_out).text == ""  # the two contradict: refused
     assert consult(trace, unsure, sure_of_digits, 0.5).text == "71"  # the glyph digits stand
     # Glyphs that read nothing: three digits or more seen by the network alone are kept.
-    blank = replace(trace, reading=Reading(text="", confidence=0.0, glyphs=()), boxes=(), proba=np.zeros((0, 11), np.float32))
     assert consult(blank, replace(_reading("773", 0.3), engine="sequence"), sure_of_digits, None).text == "773"
     assert consult(blank, unsure, sure_of_digits, None).text == ""
     assert consult(blank, replace(_reading("773", 0.3), engine="sequence"), not_quite, None).text == ""
@@ -575,13 +584,7 @@ def test_an_unsure_sequence_reading_is_kept_when_its_wide_view_reads_the_same_te
     would be refused (or left to glyph digits the network rules out), reads "77" at the wide
     view's probability."""
     reader = ocr.Reader(MODEL28)
-    gray = np.full((20, 60), 255, np.uint8)
-    options = {"length": None, "drop_rejected": False, "pattern": None}
-    glyphs = _reading("71", 0.95)  # asked: its segment is wider than high
-    trace = reader_lib.Trace(gray=gray, ink=np.zeros_like(gray), boxes=((2, 2, 8, 12), (12, 2, 8, 12)),
-                             proba=np.eye(11, dtype=np.float32)[[7, 1]], reading=glyphs, segments=((2, 2, 18, 12),))
-    blank = replace(trace, reading=Reading(text="", confidence=0.0, glyphs=()), boxes=(),
-                    proba=np.zeros((0, 11), np.float32))
+    trace, blank = _asked_traces()
     unsure = replace(_reading("77", 0.3), engine="sequence")
     p_empty = reader_lib.DIGITS_SURE * 10  # not sure enough of digits to keep it for that
     sure, short = reader_lib.AGREED_SURE + 0.05, reader_lib.AGREED_SURE - 0.05
@@ -589,7 +592,7 @@ def test_an_unsure_sequence_reading_is_kept_when_its_wide_view_reads_the_same_te
     def consult(trace, seq, p_rival, wide, widened=False):
         said = [reader_lib.sequence_io.StripReading(seq, p_empty, p_rival, ("77",) * 5, wide, widened)]
         monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
-        return reader._consult([trace], **options)[0].reading
+        return reader._consult([trace], **_CONSULT)[0].reading
 
     ruled_out = reader_lib.RULED_OUT / 10
     agreed = consult(trace, unsure, ruled_out, ("77", sure))
