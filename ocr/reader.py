@@ -97,6 +97,12 @@ SPECK = 0.3
 SEQUENCE_SURE = 0.5
 SEQUENCE_SURE_ALONE = 0.9
 SEQUENCE_MIN_ALONE = 2
+# A lone digit seen only by the sequence network is kept all the same when the network is at
+# least LONE_SURE of it and gives "no digit" under LONE_NO_DIGIT: a one-digit captcha whose
+# lines the glyph path cannot see past. (On 3,600 dev no-digit images, lone digits read at
+# 0.99 or more gave "no digit" 2.5e-5 or more; one at 0.979, 2.3e-8.)
+LONE_SURE = 0.99
+LONE_NO_DIGIT = 1e-7
 SEQUENCE_LONG_ALONE = 3
 RULED_OUT = 0.01
 # A reading the sequence network found only in its wide view (``sequence.WIDE``), where the
@@ -326,7 +332,8 @@ class Reader:
             glyphs = traces[i].reading
             if self.engine == "sequence":
                 chosen = seq
-            elif _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival, widened=said.widened):
+            elif _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival, widened=said.widened,
+                                  p_empty=p_empty):
                 # Swapped in for digits it rules out, unless it doubts there are any: refuse then.
                 chosen = replace(decode.EMPTY, engine="sequence") if _doubts_digits(said) else seq
             elif _sure_of_digits(glyphs, said):
@@ -670,7 +677,7 @@ def _captcha_like(trace: Trace) -> bool:
 
 
 def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p_glyphs: float | None = None,
-                     widened: bool = False) -> bool:
+                     widened: bool = False, p_empty: float | None = None) -> bool:
     """Keep the sequence network's reading instead of the glyphs' one?
 
     Only when it is at least ``SEQUENCE_SURE``, and either surer than the glyphs' reading or
@@ -679,14 +686,15 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     or below ``OUTWEIGH_RIVAL`` while its own text has at least ``OUTWEIGH_SURE``.
     When the glyphs read nothing, digits seen by the sequence network alone need more proof:
     ``SEQUENCE_MIN_ALONE`` of them unless the count was `expected` (``--length``,
-    ``--pattern``), and ``SEQUENCE_SURE_ALONE`` unless they are ``SEQUENCE_LONG_ALONE`` or more
+    ``--pattern``) or one is read at ``LONE_SURE`` with `p_empty`, P(no digit), under
+    ``LONE_NO_DIGIT``, and ``SEQUENCE_SURE_ALONE`` unless they are ``SEQUENCE_LONG_ALONE`` or more
     (a letter's strokes are read as one or two digits, rarely as a longer number), and
     ``WIDENED_SURE_ALONE`` at least when the sequence network read them in its wide view only
     (`widened`).
     """
     if not seq.text:
         return False
-    if not glyphs.text and not expected and len(seq.text) < SEQUENCE_MIN_ALONE:
+    if not glyphs.text and not expected and len(seq.text) < SEQUENCE_MIN_ALONE and not _sure_lone_digit(seq, p_empty):
         return False
     need = SEQUENCE_SURE if glyphs.text or len(seq.text) >= SEQUENCE_LONG_ALONE else SEQUENCE_SURE_ALONE
     if widened and not glyphs.text:
@@ -695,6 +703,12 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
         return False
     outweighs = seq.confidence >= OUTWEIGH_SURE and p_glyphs is not None and p_glyphs < OUTWEIGH_RIVAL
     return seq.confidence > glyphs.confidence or _ruled_out(p_glyphs) or outweighs
+
+
+def _sure_lone_digit(seq: Reading, p_empty: float | None) -> bool:
+    """Is `seq` one digit the sequence network is ``LONE_SURE`` of, sure there is a digit (``LONE_NO_DIGIT``)?"""
+    return (len(seq.text) == 1 and seq.confidence >= LONE_SURE
+            and p_empty is not None and p_empty < LONE_NO_DIGIT)
 
 
 def _wide(said: sequence_io.StripReading) -> tuple[str, float, bool] | None:
@@ -743,12 +757,16 @@ def _agreed_wider(glyphs: Reading, said: sequence_io.StripReading) -> bool:
     and the network's reading was not kept: the strip would be refused or left to a ruled-out
     reading. The wide view (``sequence.WIDE``) reading the same text with at least
     ``AGREED_SURE`` is a second look at another scale: glyphs too narrow for the network's
-    stride read faintly as they are and clearly wider. The reading keeps that probability.
+    stride read faintly as they are and clearly wider. The reading keeps that probability. A
+    lone digit needs what it needs from the views alone (``_sure_lone_digit``), with the wide
+    view's probability.
     """
     seq = said.reading
     if not seq.text or said.wide is None or said.widened:
         return False
     text, p_text = said.wide
+    if len(text) < SEQUENCE_MIN_ALONE and not _sure_lone_digit(replace(seq, confidence=p_text), said.p_empty):
+        return False  # a lone digit needs as much here as anywhere ("&" read as 8 in both looks)
     return text == seq.text and p_text >= AGREED_SURE and (not glyphs.text or _ruled_out(said.p_rival))
 
 

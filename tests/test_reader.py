@@ -589,7 +589,7 @@ def test_an_unsure_sequence_reading_is_kept_when_its_wide_view_reads_the_same_te
     p_empty = reader_lib.DIGITS_SURE * 10  # not sure enough of digits to keep it for that
     sure, short = reader_lib.AGREED_SURE + 0.05, reader_lib.AGREED_SURE - 0.05
 
-    def consult(trace, seq, p_rival, wide, widened=False):
+    def consult(trace, seq, p_rival, wide, widened=False, p_empty=p_empty):
         said = [reader_lib.sequence_io.StripReading(seq, p_empty, p_rival, ("77",) * 5, wide, widened)]
         monkeypatch.setattr(reader_lib.sequence_io, "read_strips", lambda net, grays, inks, rivals=None: said)
         return reader._consult([trace], **_CONSULT)[0].reading
@@ -601,22 +601,46 @@ def test_an_unsure_sequence_reading_is_kept_when_its_wide_view_reads_the_same_te
     assert consult(trace, unsure, ruled_out, ("77", short)).text == ""  # the wide view not sure enough
     assert consult(trace, unsure, ruled_out, ("17", 0.99)).text == ""  # it reads another text
     assert consult(trace, unsure, 0.5, ("77", sure)).text == "71"  # the glyph digits stand
-    # Glyphs that read nothing: even one digit, when the two scales agree.
+    assert consult(blank, unsure, None, ("77", sure)).text == "77"  # glyphs that read nothing
+    # A lone digit needs what it would need from the views alone, here from the wide view.
     one = replace(_reading("4", 0.3), engine="sequence")
-    assert consult(blank, one, None, ("4", sure)).text == "4"
-    assert consult(blank, one, None, ("4", short)).text == ""
+    lone_sure, lone_no_digit = reader_lib.LONE_SURE, reader_lib.LONE_NO_DIGIT
+    assert p_empty < lone_no_digit
+    assert consult(blank, one, None, ("4", lone_sure)).text == "4"
+    assert consult(blank, one, None, ("4", lone_sure), p_empty=lone_no_digit * 10).text == ""
+    assert consult(blank, one, None, ("4", sure)).text == ""  # enough for two digits, not for one
     assert consult(blank, one, None, None).text == ""
 
 
 def test_a_one_digit_captcha_the_glyph_path_cannot_read_is_read_when_both_scales_agree(reader28):
-    """A held-out 1-2 digit captcha (seed 4242, sample 100): the glyph path reads nothing, and
-    one digit seen by the sequence network alone is not enough, however sure; its wide view
-    reading the same "2" surely is."""
+    """A held-out 1-2 digit captcha (seed 4242, sample 75): the glyph path reads nothing, and the
+    sequence network's "4", one digit it is unsure of, is not enough alone; its wide view
+    reading the same "4" surely is."""
+    held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
+    sample = make_sample("captcha", np.random.default_rng([4242, 75]), held_out, length=(1, 2))
+    trace = reader28.trace(sample.image)
+    assert sample.text == "4" and trace.glyph_reading.text == "" and trace.sequence.text == "4"
+    assert trace.sequence.confidence < reader_lib.LONE_SURE
+    wide_text, wide_p, taken = trace.sequence_wide
+    assert wide_text == "4" and wide_p >= reader_lib.AGREED_SURE and not taken
+    assert trace.reading.text == "4" and trace.reading.confidence == wide_p
+    assert not reader_lib._prefer_sequence(trace.glyph_reading, trace.sequence, p_empty=trace.p_empty)
+
+
+def test_a_lone_digit_the_sequence_network_is_sure_of_is_read_where_the_glyphs_see_none():
+    """One digit seen by the sequence network alone: a letter's stroke, unless the network is
+    LONE_SURE of it and gives "no digit" under LONE_NO_DIGIT (a one-digit captcha)."""
+    nothing, digit = _reading("", 0.0), _reading("2", 0.999)
+    sure, unsure = reader_lib.LONE_SURE, reader_lib.LONE_SURE - 0.01
+    no_digit = reader_lib.LONE_NO_DIGIT
+    assert reader_lib._prefer_sequence(nothing, digit, p_empty=no_digit / 10)
+    assert not reader_lib._prefer_sequence(nothing, digit, p_empty=no_digit * 10)
+    assert not reader_lib._prefer_sequence(nothing, digit)  # P(no digit) not known
+    assert not reader_lib._prefer_sequence(nothing, _reading("2", unsure), p_empty=no_digit / 10)
+    assert reader_lib._prefer_sequence(nothing, _reading("2", sure), p_empty=no_digit / 10)
+    # A held-out 1-2 digit captcha (seed 4242, sample 100), end to end: sure of its "2".
     held_out = font_lib.split_held_out(font_lib.bundled_fonts())[1]
     sample = make_sample("captcha", np.random.default_rng([4242, 100]), held_out, length=(1, 2))
-    trace = reader28.trace(sample.image)
-    assert sample.text == "2" and trace.glyph_reading.text == "" and trace.sequence.text == "2"
-    wide_text, wide_p, taken = trace.sequence_wide
-    assert wide_text == "2" and wide_p >= reader_lib.AGREED_SURE and not taken
-    assert trace.reading.text == "2" and trace.reading.confidence == wide_p
-    assert not reader_lib._prefer_sequence(trace.glyph_reading, trace.sequence)  # one digit alone: not kept
+    trace = ocr.Reader(MODEL28).trace(sample.image)
+    assert sample.text == "2" and trace.glyph_reading.text == "" and trace.reading.text == "2"
+    assert trace.sequence.confidence >= sure and trace.p_empty < no_digit
