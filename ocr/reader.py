@@ -112,9 +112,9 @@ RULED_OUT = 0.01
 WIDENED_SURE_ALONE = 0.7
 # A strip that would be refused, or keep a glyph reading the sequence network rules out, is read
 # as the sequence network reads it in its views when its wide view reads the same text with at
-# least AGREED_SURE: two looks at different scales agree, the wider one sure. (On 3,600 dev
-# no-digit images, such agreeing readings reached 0.70; those of 1-2 digit and `captcha`
-# package captchas the reader refused, 18 of 20 right at 0.8 and up.)
+# least AGREED_SURE: two looks at different scales agree, the wider one sure (a lone digit
+# needs LONE_SURE and LONE_NO_DIGIT here too). (On 3,600 dev no-digit images, such agreeing
+# readings reached 0.70; of the captchas the reader refused, 18 of 20 were right at 0.8 and up.)
 AGREED_SURE = 0.8
 # It also wins, though less sure than the glyphs, when at least OUTWEIGH_SURE of its own text
 # while it gives the glyphs' text under OUTWEIGH_RIVAL: two networks near 1 for different
@@ -694,7 +694,8 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     """
     if not seq.text:
         return False
-    if not glyphs.text and not expected and len(seq.text) < SEQUENCE_MIN_ALONE and not _sure_lone_digit(seq, p_empty):
+    alone = not glyphs.text and not expected
+    if alone and len(seq.text) < SEQUENCE_MIN_ALONE and not _sure_lone_digit(seq.text, seq.confidence, p_empty):
         return False
     need = SEQUENCE_SURE if glyphs.text or len(seq.text) >= SEQUENCE_LONG_ALONE else SEQUENCE_SURE_ALONE
     if widened and not glyphs.text:
@@ -705,10 +706,10 @@ def _prefer_sequence(glyphs: Reading, seq: Reading, *, expected: bool = False, p
     return seq.confidence > glyphs.confidence or _ruled_out(p_glyphs) or outweighs
 
 
-def _sure_lone_digit(seq: Reading, p_empty: float | None) -> bool:
-    """Is `seq` one digit the sequence network is ``LONE_SURE`` of, sure there is a digit (``LONE_NO_DIGIT``)?"""
-    return (len(seq.text) == 1 and seq.confidence >= LONE_SURE
-            and p_empty is not None and p_empty < LONE_NO_DIGIT)
+def _sure_lone_digit(text: str, p_text: float, p_empty: float | None) -> bool:
+    """Is `text` one digit the sequence network gives at least ``LONE_SURE`` (`p_text`), while
+    it gives "no digit" (`p_empty`) under ``LONE_NO_DIGIT``?"""
+    return len(text) == 1 and p_text >= LONE_SURE and p_empty is not None and p_empty < LONE_NO_DIGIT
 
 
 def _wide(said: sequence_io.StripReading) -> tuple[str, float, bool] | None:
@@ -765,7 +766,7 @@ def _agreed_wider(glyphs: Reading, said: sequence_io.StripReading) -> bool:
     if not seq.text or said.wide is None or said.widened:
         return False
     text, p_text = said.wide
-    if len(text) < SEQUENCE_MIN_ALONE and not _sure_lone_digit(replace(seq, confidence=p_text), said.p_empty):
+    if len(text) < SEQUENCE_MIN_ALONE and not _sure_lone_digit(text, p_text, said.p_empty):
         return False  # a lone digit needs as much here as anywhere ("&" read as 8 in both looks)
     return text == seq.text and p_text >= AGREED_SURE and (not glyphs.text or _ruled_out(said.p_rival))
 
