@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import engines  # noqa: E402
 from ocr.evaluate import read_labels  # noqa: E402
+from ocr.metrics import score  # noqa: E402
 from ocr.reader import Reader  # noqa: E402
 
 
@@ -77,13 +78,13 @@ def main(argv: list[str] | None = None) -> int:
             paths = [folder / name_ for name_, _ in rows]
             truths = [text for _, text in rows]
             reads = [r.text for r in reader.read_batch(paths)]
-            exact = sum(t == r for t, r in zip(truths, reads)) / len(rows)
+            exact = score(truths, reads).exact
             sevens = sum(seven_as_one(t, r) for t, r in zip(truths, reads))
             refused = sum(r == "" for r in reads)
             theirs = "-"
             if dddd is not None:
                 got = engines.read_ddddocr(paths, dddd)
-                theirs = f"{sum(t == r for t, r in zip(truths, got)) / len(rows):.1%}"
+                theirs = f"{score(truths, got).exact:.1%}"
             print(f"{name:38s} {exact:7.1%} {sevens:7d} {refused:8d} {theirs:>8s}", flush=True)
     return 0
 

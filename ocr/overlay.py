@@ -54,11 +54,9 @@ def header_lines(trace: Trace) -> list[str]:
                                              for name, text in zip(names, trace.sequence_views)))
     if trace.sequence_wide is not None:  # the wide view, read when the views found digits
         text, p_text, taken = trace.sequence_wide
-        agreed = (not taken and text and trace.reading.text == text == trace.sequence.text
-                  and trace.reading.confidence == p_text)  # the reader's AGREED_SURE rule
         lines.append(f"{sequence_io.WIDE:g}x wider: {text or '(empty)'} {p_text:.3f}"
                      + ("   taken: more digits, likelier" if taken else "")
-                     + ("   agrees with the views: read at this probability" if agreed else ""))
+                     + ("   agrees with the views: read at this probability" if trace.sequence_agreed else ""))
     return lines
 
 

@@ -155,6 +155,7 @@ class Trace:
     p_glyphs: float | None = None  # and the glyph path's digits (None: it read none)
     sequence_views: tuple[str, ...] = ()  # what it read in each view, when it looked at several
     sequence_wide: tuple[str, float, bool] | None = None  # what it read WIDE times wider, how likely, taken?
+    sequence_agreed: bool = False  # read because that wide view agreed with the views (AGREED_SURE)
     light_ink: bool | None = None  # the polarity of ``ink`` when not the polarity test's
 
 
@@ -330,6 +331,7 @@ class Reader:
         for i, said in zip(asked, sequence_io.read_strips(self.sequence, grays, polarity, rivals)):
             seq, p_empty = _expected(said.reading, length, pattern), said.p_empty
             glyphs = traces[i].reading
+            agreed = False
             if self.engine == "sequence":
                 chosen = seq
             elif _prefer_sequence(glyphs, seq, expected=expected, p_glyphs=said.p_rival, widened=said.widened,
@@ -341,13 +343,13 @@ class Reader:
             elif glyphs.text and not seq.text and _prefer_empty(said, _doubtful(traces[i], self.model.reject_index)):
                 chosen = replace(decode.EMPTY, engine="sequence")  # a guess where it is sure of no digit
             elif _agreed_wider(glyphs, said):
-                chosen = replace(seq, confidence=said.wide[1])  # views and wide view agree, the latter sure
+                chosen, agreed = replace(seq, confidence=said.wide[1]), True  # views and wide view agree
             elif _contradicted(glyphs, said.p_rival):
                 chosen = replace(decode.EMPTY, engine="sequence")  # neither reading stands: refuse
             else:
                 chosen = glyphs
             out[i] = replace(traces[i], reading=chosen, sequence=seq, p_empty=p_empty, p_glyphs=said.p_rival,
-                             sequence_views=said.views, sequence_wide=_wide(said),
+                             sequence_views=said.views, sequence_wide=_wide(said), sequence_agreed=agreed,
                              glyph_reading=glyphs if chosen is not glyphs else None)
         return self._second_opinion(out, asked)
 

@@ -65,6 +65,6 @@ def test_the_header_shows_what_the_sequence_network_read_in_each_view():
     kept = replace(viewed, sequence_wide=("71", 0.3, False))
     assert header_lines(kept)[4] == "1.6x wider: 71 0.300"
     agreed = replace(viewed, reading=replace(seq, confidence=0.9), glyph_reading=viewed.reading,
-                     sequence_wide=("7", 0.9, False))
+                     sequence_wide=("7", 0.9, False), sequence_agreed=True)
     assert header_lines(agreed)[4] == "1.6x wider: 7 0.900   agrees with the views: read at this probability"
     assert header_lines(replace(viewed, sequence_wide=("7", 0.9, False)))[4] == "1.6x wider: 7 0.900"

@@ -597,7 +597,9 @@ def test_an_unsure_sequence_reading_is_kept_when_its_wide_view_reads_the_same_te
     ruled_out = reader_lib.RULED_OUT / 10
     agreed = consult(trace, unsure, ruled_out, ("77", sure))
     assert agreed.text == "77" and agreed.confidence == sure and agreed.engine == "sequence"
+    assert reader._consult([trace], **_CONSULT)[0].sequence_agreed  # for the debug overlay
     assert consult(trace, unsure, ruled_out, None).text == ""  # no wide view: the two contradict
+    assert not reader._consult([trace], **_CONSULT)[0].sequence_agreed
     assert consult(trace, unsure, ruled_out, ("77", short)).text == ""  # the wide view not sure enough
     assert consult(trace, unsure, ruled_out, ("17", 0.99)).text == ""  # it reads another text
     assert consult(trace, unsure, 0.5, ("77", sure)).text == "71"  # the glyph digits stand
@@ -623,7 +625,7 @@ def test_a_one_digit_captcha_the_glyph_path_cannot_read_is_read_when_both_scales
     assert trace.sequence.confidence < reader_lib.LONE_SURE
     wide_text, wide_p, taken = trace.sequence_wide
     assert wide_text == "4" and wide_p >= reader_lib.AGREED_SURE and not taken
-    assert trace.reading.text == "4" and trace.reading.confidence == wide_p
+    assert trace.reading.text == "4" and trace.reading.confidence == wide_p and trace.sequence_agreed
     assert not reader_lib._prefer_sequence(trace.glyph_reading, trace.sequence, p_empty=trace.p_empty)
 
 
